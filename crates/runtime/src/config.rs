@@ -1,0 +1,474 @@
+//! Typed, layered, validated configuration: defaults → optional TOML file → `TOCSIN_*`
+//! environment. Every service reads the same [`Settings`]; a bad value stops the process at
+//! start with a message naming the variable and the rule (exit code 64).
+//!
+//! The environment names are a public contract (see the README's configuration reference).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Environment keys (after the `TOCSIN_` prefix) that configure Tocsin; others are ignored so
+/// that unrelated `TOCSIN_*` variables (tests, wrappers) never break a start.
+pub const KEYS: &[&str] = &[
+    "amqp_url",
+    "redis_url",
+    "region",
+    "account_id",
+    "api_addr",
+    "api_token",
+    "namespace",
+    "health_addr",
+    "prefetch",
+    "max_alarm_bytes",
+    "log",
+    "log_format",
+    "shutdown_grace_secs",
+    "webhook_timeout_ms",
+    "send_attempts",
+];
+
+/// A configuration error, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value broke a rule.
+    #[error("TOCSIN_{key}: {rule}")]
+    Invalid {
+        /// Upper-case key without the prefix.
+        key: String,
+        /// What is wrong.
+        rule: String,
+    },
+    /// The file or environment could not be read or did not have the right types.
+    #[error("configuration: {0}")]
+    Source(String),
+}
+
+/// The `TOCSIN_*` variables among `vars`, as strings. Figment's own environment provider
+/// guesses types (`TOCSIN_ACCOUNT_ID=012345678901` would become a number and lose its zero), so
+/// values stay text here and numeric settings parse text themselves.
+pub fn env_layer(
+    vars: impl Iterator<Item = (String, String)>,
+) -> std::collections::BTreeMap<String, String> {
+    vars.filter_map(|(k, v)| {
+        let key = k.strip_prefix("TOCSIN_")?.to_ascii_lowercase();
+        KEYS.contains(&key.as_str()).then_some((key, v))
+    })
+    .collect()
+}
+
+/// A number given as a number (TOML) or as text (environment).
+fn num<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + TryFrom<u64>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Num(u64),
+        Text(String),
+    }
+    match NumOrText::deserialize(d)? {
+        NumOrText::Num(n) => {
+            T::try_from(n).map_err(|_| serde::de::Error::custom(format!("{n} is out of range")))
+        }
+        NumOrText::Text(t) => t
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("{t:?} is not a whole number"))),
+    }
+}
+
+/// Raw layered values, before validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default = "d_amqp")]
+    amqp_url: String,
+    #[serde(default = "d_redis")]
+    redis_url: String,
+    #[serde(default = "d_region")]
+    region: String,
+    #[serde(default = "d_account")]
+    account_id: String,
+    #[serde(default = "d_api_addr")]
+    api_addr: String,
+    #[serde(default)]
+    api_token: Option<String>,
+    #[serde(default = "d_namespace")]
+    namespace: String,
+    #[serde(default)]
+    health_addr: Option<String>,
+    #[serde(default = "d_prefetch", deserialize_with = "num")]
+    prefetch: u32,
+    #[serde(default = "d_max_alarm", deserialize_with = "num")]
+    max_alarm_bytes: u64,
+    #[serde(default = "d_log")]
+    log: String,
+    #[serde(default = "d_log_format")]
+    log_format: String,
+    #[serde(default = "d_grace", deserialize_with = "num")]
+    shutdown_grace_secs: u64,
+    #[serde(default = "d_webhook_timeout", deserialize_with = "num")]
+    webhook_timeout_ms: u64,
+    #[serde(default = "d_send_attempts", deserialize_with = "num")]
+    send_attempts: u32,
+}
+
+fn d_amqp() -> String {
+    "amqp://guest:guest@127.0.0.1:5672/%2f".into()
+}
+fn d_redis() -> String {
+    "redis://127.0.0.1:6379/0".into()
+}
+fn d_region() -> String {
+    "us-east-1".into()
+}
+fn d_account() -> String {
+    "123456789012".into()
+}
+fn d_api_addr() -> String {
+    "127.0.0.1:8080".into()
+}
+fn d_namespace() -> String {
+    "tocsin".into()
+}
+fn d_prefetch() -> u32 {
+    32
+}
+fn d_max_alarm() -> u64 {
+    256 * 1024
+}
+fn d_log() -> String {
+    "info".into()
+}
+fn d_log_format() -> String {
+    "text".into()
+}
+fn d_grace() -> u64 {
+    20
+}
+fn d_webhook_timeout() -> u64 {
+    10_000
+}
+fn d_send_attempts() -> u32 {
+    8
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Validated settings of a Tocsin process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `TOCSIN_AMQP_URL`: RabbitMQ (credentials inside: secret).
+    pub amqp_url: SecretString,
+    /// `TOCSIN_REDIS_URL`: Redis (may hold a password: secret).
+    pub redis_url: SecretString,
+    /// `TOCSIN_REGION`: region of this deployment.
+    pub region: String,
+    /// `TOCSIN_ACCOUNT_ID`: the account this deployment serves (12 digits).
+    pub account_id: String,
+    /// `TOCSIN_API_ADDR`: where the API listens.
+    pub api_addr: SocketAddr,
+    /// `TOCSIN_API_TOKEN`: bearer token of the native API (none = native API refuses all).
+    pub api_token: Option<SecretString>,
+    /// `TOCSIN_NAMESPACE`: prefix of every Redis key (several deployments per Redis).
+    pub namespace: String,
+    /// `TOCSIN_HEALTH_ADDR`: where a worker serves `/healthz` and `/readyz` (none = off).
+    pub health_addr: Option<SocketAddr>,
+    /// `TOCSIN_PREFETCH`: unacked deliveries per consumer (1–1000).
+    pub prefetch: u16,
+    /// `TOCSIN_MAX_ALARM_BYTES`: larger alarms are dead-lettered.
+    pub max_alarm_bytes: usize,
+    /// `TOCSIN_LOG`: tracing filter (`info`, `tocsin_ingest=debug,info`, ...).
+    pub log: String,
+    /// `TOCSIN_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+    /// `TOCSIN_SHUTDOWN_GRACE_SECS`: how long in-flight work may finish after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// `TOCSIN_WEBHOOK_TIMEOUT_MS`: deadline of one webhook delivery.
+    pub webhook_timeout: Duration,
+    /// `TOCSIN_SEND_ATTEMPTS`: deliveries of one page before it is reported failed.
+    pub send_attempts: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_figment(Figment::new())
+            .unwrap_or_else(|e| unreachable!("defaults are valid: {e}"))
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the `TOCSIN_*` environment, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::new();
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Source(format!(
+                    "config file {} does not exist",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        Self::from_figment(fig.merge(Serialized::defaults(env_layer(std::env::vars()))))
+    }
+
+    /// Validates whatever `figment` holds (tests build one from literal values).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let raw: Raw = figment.extract().map_err(|e| match e.path.last() {
+            Some(key) => invalid(key, e.kind.to_string()),
+            None => ConfigError::Source(e.to_string()),
+        })?;
+        raw.validate()
+    }
+
+    /// The AMQP URL with its password hidden, for logs.
+    pub fn amqp_url_redacted(&self) -> String {
+        redact(self.amqp_url.expose_secret())
+    }
+}
+
+fn invalid(key: &str, rule: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_uppercase(),
+        rule: rule.into(),
+    }
+}
+
+fn addr(key: &str, v: &str) -> Result<SocketAddr, ConfigError> {
+    v.parse().map_err(|_| {
+        invalid(
+            key,
+            format!("must be a socket address like 127.0.0.1:8080, got {v:?}"),
+        )
+    })
+}
+
+impl Raw {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        if !(self.amqp_url.starts_with("amqp://") || self.amqp_url.starts_with("amqps://")) {
+            return Err(invalid(
+                "amqp_url",
+                format!(
+                    "must start with amqp:// or amqps://, got {:?}",
+                    redact(&self.amqp_url)
+                ),
+            ));
+        }
+        if !(self.redis_url.starts_with("redis://") || self.redis_url.starts_with("rediss://")) {
+            return Err(invalid(
+                "redis_url",
+                format!(
+                    "must start with redis:// or rediss://, got {:?}",
+                    redact(&self.redis_url)
+                ),
+            ));
+        }
+        if !(self.account_id.len() == 12 && self.account_id.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(invalid(
+                "account_id",
+                format!("must be 12 digits, got {:?}", self.account_id),
+            ));
+        }
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 32
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(invalid(
+                "region",
+                format!(
+                    "must be lower-case letters, digits and dashes (like us-east-1), got {:?}",
+                    self.region
+                ),
+            ));
+        }
+        let ns_ok = !self.namespace.is_empty()
+            && self.namespace.len() <= 64
+            && !self.namespace.contains(['{', '}', ':', ' ']);
+        if !ns_ok {
+            return Err(invalid(
+                "namespace",
+                "must be 1-64 characters without braces, colons or spaces",
+            ));
+        }
+        if !(1..=1000).contains(&self.prefetch) {
+            return Err(invalid(
+                "prefetch",
+                format!("must be between 1 and 1000, got {}", self.prefetch),
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.max_alarm_bytes) {
+            return Err(invalid(
+                "max_alarm_bytes",
+                "must be between 1024 and 67108864",
+            ));
+        }
+        let log_format = match self.log_format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("must be text or json, got {other:?}"),
+                ));
+            }
+        };
+        if self.api_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err(invalid("api_token", "must be at least 16 characters"));
+        }
+        if !(1..=100).contains(&self.send_attempts) {
+            return Err(invalid("send_attempts", "must be between 1 and 100"));
+        }
+        if !(100..=300_000).contains(&self.webhook_timeout_ms) {
+            return Err(invalid(
+                "webhook_timeout_ms",
+                "must be between 100 and 300000",
+            ));
+        }
+        Ok(Settings {
+            api_addr: addr("api_addr", &self.api_addr)?,
+            health_addr: self
+                .health_addr
+                .as_deref()
+                .map(|a| addr("health_addr", a))
+                .transpose()?,
+            amqp_url: self.amqp_url.into(),
+            redis_url: self.redis_url.into(),
+            region: self.region,
+            account_id: self.account_id,
+            api_token: self.api_token.map(Into::into),
+            namespace: self.namespace,
+            prefetch: self.prefetch as u16,
+            max_alarm_bytes: self.max_alarm_bytes as usize,
+            log: self.log,
+            log_format,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            webhook_timeout: Duration::from_millis(self.webhook_timeout_ms),
+            send_attempts: self.send_attempts,
+        })
+    }
+}
+
+/// Hides the password of a URL (`scheme://user:****@host`).
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}://{}:****@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
+        Settings::from_figment(Figment::new().merge(Serialized::defaults(map)))
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = Settings::default();
+        assert_eq!(
+            s.amqp_url.expose_secret(),
+            "amqp://guest:guest@127.0.0.1:5672/%2f"
+        );
+        assert_eq!(s.redis_url.expose_secret(), "redis://127.0.0.1:6379/0");
+        assert_eq!(s.region, "us-east-1");
+        assert_eq!(s.account_id, "123456789012");
+        assert_eq!(s.api_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = with(&[("account_id", "12")]).unwrap_err().to_string();
+        assert_eq!(e, "TOCSIN_ACCOUNT_ID: must be 12 digits, got \"12\"");
+        let e = with(&[("api_addr", "localhost")]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("TOCSIN_API_ADDR: must be a socket address"),
+            "{e}"
+        );
+        let e = with(&[("amqp_url", "http://u:secret@h")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("TOCSIN_AMQP_URL:") && !e.contains("secret"),
+            "{e}"
+        );
+        let e = with(&[("prefetch", "0")]).unwrap_err().to_string();
+        assert!(e.starts_with("TOCSIN_PREFETCH:"), "{e}");
+        let e = with(&[("no_such_key", "1")]).unwrap_err().to_string();
+        assert!(e.contains("no_such_key"), "{e}");
+    }
+
+    #[test]
+    fn environment_values_stay_text() {
+        let vars = [
+            ("TOCSIN_ACCOUNT_ID", "012345678901"),
+            ("TOCSIN_PREFETCH", "7"),
+            ("TOCSIN_TEST_AMQP_BASE", "ignored"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let layer = env_layer(vars.into_iter());
+        assert_eq!(layer.len(), 2);
+        let s = Settings::from_figment(Figment::new().merge(Serialized::defaults(layer))).unwrap();
+        assert_eq!((s.account_id.as_str(), s.prefetch), ("012345678901", 7));
+        let e = with(&[("prefetch", "many")]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("TOCSIN_PREFETCH: ") && e.contains("\"many\" is not a whole number"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_file_layer_is_read_and_validated() {
+        let dir = std::env::temp_dir().join(format!("tocsin-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("tocsin.toml");
+        std::fs::write(&f, "region = \"eu-west-1\"\nprefetch = 8\n").unwrap();
+        let s = Settings::from_figment(Figment::new().merge(Toml::file(&f))).unwrap();
+        assert_eq!((s.region.as_str(), s.prefetch), ("eu-west-1", 8));
+        assert!(Settings::load(Some(&dir.join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = with(&[
+            ("amqp_url", "amqp://u:hunter2hunter2@h/v"),
+            ("api_token", "tok-abcdefghijklmnop"),
+        ])
+        .unwrap();
+        let dbg = format!("{s:?}");
+        assert!(
+            !dbg.contains("hunter2") && !dbg.contains("tok-abc"),
+            "{dbg}"
+        );
+        assert_eq!(s.amqp_url_redacted(), "amqp://u:****@h/v");
+    }
+}

@@ -1,0 +1,19 @@
+//! Test support for Tocsin (a dev-dependency only).
+//!
+//! - [`ManualClock`]: time that moves only when a test says so.
+//! - [`TestBackends`]: the embedded backends, or real RabbitMQ and Redis isolated per test
+//!   (a fresh vhost and a fresh key namespace, both removed when dropped). Which one a suite
+//!   runs on is the test's choice; suites are written once and run on both.
+//! - [`Receiver`]: an HTTP peer on `127.0.0.1:0` recording what it receives, answering with
+//!   scripted statuses.
+//! - [`wait_until`]: wait on a condition with a deadline, never a fixed sleep.
+
+mod backends;
+mod clock;
+mod receiver;
+mod wait;
+
+pub use backends::{Kind, TestBackends};
+pub use clock::ManualClock;
+pub use receiver::{Received, Receiver};
+pub use wait::wait_until;

@@ -1,0 +1,47 @@
+//! Stored records. Each is one JSON document in the store, versioned there.
+
+mod contact;
+mod engagement;
+mod incident;
+mod plan;
+
+pub use contact::*;
+pub use engagement::*;
+pub use incident::*;
+pub use plan::*;
+
+/// Store kinds: the `<kind>` part of a record's key.
+pub mod kinds {
+    /// [`super::IncidentRecord`], by incident id.
+    pub const INCIDENT: &str = "incident";
+    /// [`super::ResponsePlan`], by name.
+    pub const RESPONSE_PLAN: &str = "response-plan";
+    /// [`super::Contact`], by alias.
+    pub const CONTACT: &str = "contact";
+    /// [`super::ContactChannel`], by channel id.
+    pub const CONTACT_CHANNEL: &str = "contact-channel";
+    /// [`super::Engagement`], by engagement id.
+    pub const ENGAGEMENT: &str = "engagement";
+    /// [`super::Page`], by page id.
+    pub const PAGE: &str = "page";
+}
+
+/// `eventType` values of the timeline events Tocsin writes.
+pub mod timeline_types {
+    /// The alarm or event that opened the incident (as AWS names it).
+    pub const TRIGGER: &str = "SSM Incident Trigger";
+    /// The incident was created.
+    pub const INCIDENT_CREATED: &str = "Incident Created";
+    /// Another alarm with the same dedupe string arrived while the incident was open.
+    pub const INCIDENT_MERGED: &str = "Incident Merged";
+    /// A contact was engaged.
+    pub const CONTACT_ENGAGED: &str = "Contact Engaged";
+    /// A contact could not be engaged (missing, no active channel, unsupported type).
+    pub const ENGAGEMENT_FAILED: &str = "Engagement Failed";
+    /// A page reached its channel.
+    pub const PAGE_DELIVERED: &str = "Page Delivered";
+    /// A page could not be delivered.
+    pub const PAGE_FAILED: &str = "Page Failed";
+    /// The incident was resolved.
+    pub const INCIDENT_RESOLVED: &str = "Incident Resolved";
+}

@@ -1,0 +1,43 @@
+//! Names of exchanges, queues and routing keys: the broker topology is part of the contract
+//! (alarm sources publish to [`EXCHANGE_INGEST`], operators watch the `.dlq` queues).
+
+/// Topic exchange alarm sources publish to; the routing key names the format.
+pub const EXCHANGE_INGEST: &str = "tocsin.ingest";
+/// Topic exchange of domain events (incident opened, page delivered, ...).
+pub const EXCHANGE_EVENTS: &str = "tocsin.events";
+/// Topic exchange of notification commands (send a page, post to chat).
+pub const EXCHANGE_NOTIFY: &str = "tocsin.notify";
+/// Direct exchange receiving dead letters; each `<queue>.dlq` is bound with the queue's name.
+pub const EXCHANGE_DLX: &str = "tocsin.dlx";
+
+/// Work queue of the ingest service: every format published to [`EXCHANGE_INGEST`].
+pub const QUEUE_INGEST: &str = "tocsin.ingest.alarms";
+/// Work queue of the engagement service: incidents to engage and page receipts to record.
+pub const QUEUE_ENGAGEMENT: &str = "tocsin.engagement.events";
+/// Work queue of the notifier: pages to deliver.
+pub const QUEUE_NOTIFIER: &str = "tocsin.notifier.pages";
+
+/// Routing key of the native alarm format (shaped like `StartIncident`'s input).
+pub const RK_NATIVE: &str = "native";
+/// Routing key of [`crate::messages::Event::IncidentOpened`].
+pub const RK_INCIDENT_OPENED: &str = "incident.opened";
+/// Routing key of [`crate::messages::Event::IncidentMerged`].
+pub const RK_INCIDENT_MERGED: &str = "incident.merged";
+/// Routing key of [`crate::messages::Event::EngagementStarted`].
+pub const RK_ENGAGEMENT_STARTED: &str = "engagement.started";
+/// Routing key of [`crate::messages::Event::PageDelivered`].
+pub const RK_PAGE_DELIVERED: &str = "page.delivered";
+/// Routing key of [`crate::messages::Event::PageFailed`].
+pub const RK_PAGE_FAILED: &str = "page.failed";
+/// Routing key of [`crate::messages::NotifyCommand::SendPage`].
+pub const RK_SEND_PAGE: &str = "page.send";
+
+/// Binding patterns of the ingest queue.
+pub const INGEST_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_INGEST, "#")];
+/// Binding patterns of the engagement queue.
+pub const ENGAGEMENT_BINDINGS: &[(&str, &str)] = &[
+    (EXCHANGE_EVENTS, RK_INCIDENT_OPENED),
+    (EXCHANGE_EVENTS, "page.*"),
+];
+/// Binding patterns of the notifier queue.
+pub const NOTIFIER_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_NOTIFY, RK_SEND_PAGE)];

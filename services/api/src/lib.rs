@@ -1,0 +1,164 @@
+//! The API service. This version serves the native read API over the records the paging path
+//! writes, behind a bearer token; the AWS `ssm-incidents` / `ssm-contacts` JSON protocols with
+//! SigV4 come with the API issue and mount on the same router.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /healthz`, `GET /readyz` | probes (no auth) |
+//! | `GET /v1/incidents` | incident records of the account |
+//! | `GET /v1/incidents/{id}` | one incident record |
+//! | `GET /v1/incidents/{id}/timeline` | its timeline, oldest first |
+//! | `GET /v1/pages/{id}` | one page with its receipts |
+
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use secrecy::ExposeSecret;
+use serde_json::json;
+use tocsin_core::ids::sha256_hex;
+use tocsin_proto::records::{IncidentRecord, Page, kinds};
+use tocsin_runtime::health::{self, Health};
+use tocsin_runtime::records::RecordsError;
+use tocsin_runtime::{Context, Records};
+use tokio_util::sync::CancellationToken;
+
+/// One error type for every route: a status, a stable code and a message that never carries
+/// internals (those are logged).
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn not_found(what: &str, id: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "ResourceNotFoundException",
+            message: format!("{what} {id} does not exist"),
+        }
+    }
+}
+
+impl From<RecordsError> for ApiError {
+    fn from(e: RecordsError) -> Self {
+        tracing::error!(error = %e, "Store error serving a request.");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "InternalServerException",
+            message: "internal error".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "code": self.code, "message": self.message })),
+        )
+            .into_response()
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    records: Records,
+    /// SHA-256 of the bearer token: compared digest to digest, so timing says nothing about it.
+    token_digest: Option<String>,
+}
+
+/// The API router on `ctx` (for `oneshot` tests and for [`run`]).
+pub fn router(ctx: &Context) -> Router {
+    let state = AppState {
+        records: ctx.records(),
+        token_digest: ctx
+            .settings
+            .api_token
+            .as_ref()
+            .map(|t| sha256_hex(t.expose_secret().as_bytes())),
+    };
+    let v1 = Router::new()
+        .route("/v1/incidents", get(list_incidents))
+        .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/timeline", get(get_timeline))
+        .route("/v1/pages/{id}", get(get_page))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .with_state(state);
+    Health::new(ctx.store.clone()).router().merge(v1)
+}
+
+async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(expected) = &state.token_digest else {
+        return ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "UnauthorizedException",
+            message: "the native API is disabled: set TOCSIN_API_TOKEN".into(),
+        }
+        .into_response();
+    };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if &sha256_hex(token.as_bytes()) == expected => next.run(request).await,
+        _ => ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "UnauthorizedException",
+            message: "missing or wrong bearer token in the Authorization header".into(),
+        }
+        .into_response(),
+    }
+}
+
+async fn list_incidents(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut incidents: Vec<IncidentRecord> = s.records.list(kinds::INCIDENT).await?;
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.creation_time));
+    Ok(Json(json!({ "incidentRecords": incidents })))
+}
+
+async fn get_incident(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match s.records.incident(&id).await? {
+        Some((record, _)) => Ok(Json(json!({ "incidentRecord": record }))),
+        None => Err(ApiError::not_found("incident", &id)),
+    }
+}
+
+async fn get_timeline(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if s.records.incident(&id).await?.is_none() {
+        return Err(ApiError::not_found("incident", &id));
+    }
+    let events = s.records.timeline(&id).await?;
+    Ok(Json(json!({ "timelineEvents": events })))
+}
+
+async fn get_page(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match s.records.get::<Page>(kinds::PAGE, &id).await? {
+        Some((page, _)) => Ok(Json(json!({ "page": page }))),
+        None => Err(ApiError::not_found("page", &id)),
+    }
+}
+
+/// Serves the API on `TOCSIN_API_ADDR` until `shutdown`.
+pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let addr = ctx.settings.api_addr;
+    let local = health::serve(addr, router(&ctx), shutdown.clone()).await?;
+    tracing::info!(%local, "API listening.");
+    shutdown.cancelled().await;
+    Ok(())
+}

@@ -1,0 +1,381 @@
+//! Response plans and contacts from a YAML file, until the API can create them.
+//!
+//! ```yaml
+//! contacts:
+//!   - alias: alice
+//!     displayName: Alice Example
+//!     channels:
+//!       - { name: pager-hook, type: WEBHOOK, address: "https://hooks.example.com/alice" }
+//!     stages:                      # engagement plan; targets are channel names
+//!       - { durationInMinutes: 0, targets: [pager-hook] }
+//! responsePlans:
+//!   - name: db-outage
+//!     displayName: Database outage
+//!     incidentTemplate: { title: Database outage, impact: 2, dedupeString: db-primary }
+//!     engagements: [alice]         # contact aliases (or full contact ARNs)
+//! ```
+//!
+//! Channels declared by the operator in this file are trusted and start ACTIVATED (set
+//! `activated: false` to keep one off); channels created through the API must be activated
+//! with a code. Ids derive from alias and name, so applying the same file twice changes nothing.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use tocsin_core::ids::derive;
+use tocsin_core::validate::{Checker, ValidationError};
+use tocsin_proto::arn;
+use tocsin_proto::records::*;
+
+/// The file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Manifest {
+    /// Contacts.
+    #[serde(default)]
+    pub contacts: Vec<ContactSpec>,
+    /// Response plans.
+    #[serde(default)]
+    pub response_plans: Vec<PlanSpec>,
+}
+
+/// A personal contact with its channels and engagement plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactSpec {
+    /// Alias (`[a-z0-9_-]`, 1–255).
+    pub alias: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Channels.
+    #[serde(default)]
+    pub channels: Vec<ChannelSpec>,
+    /// Engagement plan stages.
+    #[serde(default)]
+    pub stages: Vec<StageSpec>,
+}
+
+/// A channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelSpec {
+    /// Name, unique within the contact.
+    pub name: String,
+    /// EMAIL, SMS, VOICE or WEBHOOK.
+    #[serde(rename = "type")]
+    pub channel_type: ChannelType,
+    /// Address.
+    pub address: String,
+    /// Whether it can be engaged right away (default true).
+    #[serde(default = "yes")]
+    pub activated: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A stage of an engagement plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StageSpec {
+    /// Minutes until the next stage (0–30).
+    #[serde(default)]
+    pub duration_in_minutes: u32,
+    /// Channel names.
+    pub targets: Vec<String>,
+}
+
+/// A response plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanSpec {
+    /// Name (`[a-zA-Z0-9_-]`, 1–200).
+    pub name: String,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Incident template.
+    pub incident_template: IncidentTemplate,
+    /// Contact aliases or ARNs (at most 5).
+    #[serde(default)]
+    pub engagements: Vec<String>,
+}
+
+/// The records a manifest defines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resolved {
+    /// Contacts.
+    pub contacts: Vec<Contact>,
+    /// Channels.
+    pub channels: Vec<ContactChannel>,
+    /// Plans.
+    pub plans: Vec<ResponsePlan>,
+}
+
+/// Parses YAML text.
+pub fn parse(text: &str) -> Result<Manifest, serde_yaml::Error> {
+    serde_yaml::from_str(text)
+}
+
+/// The channel id of `alias`'s channel `name`.
+pub fn channel_id(alias: &str, name: &str) -> String {
+    derive(&["channel", alias, name])
+}
+
+/// Validates the manifest and builds its records for `account` in `region`.
+pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, ValidationError> {
+    let mut c = Checker::default();
+    let mut out = Resolved::default();
+    for (i, spec) in m.contacts.iter().enumerate() {
+        let f = |s: &str| format!("contacts[{i}].{s}");
+        c.length(&spec.alias, f("alias"), 1, 255);
+        c.check(
+            spec.alias
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'),
+            f("alias"),
+            "may contain only a-z, 0-9, _ and -",
+        );
+        let contact_arn = arn::contact(region, account, &spec.alias);
+        let mut by_name = BTreeMap::new();
+        for (j, ch) in spec.channels.iter().enumerate() {
+            let g = |s: &str| format!("contacts[{i}].channels[{j}].{s}");
+            c.length(&ch.name, g("name"), 1, 255);
+            c.check(
+                by_name.insert(ch.name.clone(), ()).is_none(),
+                g("name"),
+                "must be unique within the contact",
+            );
+            check_address(&mut c, ch, &g("address"));
+            out.channels.push(ContactChannel {
+                contact_channel_arn: arn::contact_channel(
+                    region,
+                    account,
+                    &spec.alias,
+                    &channel_id(&spec.alias, &ch.name),
+                ),
+                contact_arn: contact_arn.clone(),
+                name: ch.name.clone(),
+                channel_type: ch.channel_type,
+                delivery_address: ContactChannelAddress {
+                    simple_address: ch.address.clone(),
+                },
+                activation_status: if ch.activated {
+                    ActivationStatus::Activated
+                } else {
+                    ActivationStatus::NotActivated
+                },
+            });
+        }
+        let mut stages = Vec::new();
+        for (k, st) in spec.stages.iter().enumerate() {
+            let g = |s: &str| format!("contacts[{i}].stages[{k}].{s}");
+            c.check(
+                st.duration_in_minutes <= 30,
+                g("durationInMinutes"),
+                "must be between 0 and 30",
+            );
+            let mut targets = Vec::new();
+            for t in &st.targets {
+                c.check(
+                    by_name.contains_key(t),
+                    g("targets"),
+                    format!("{t:?} is not a channel of this contact"),
+                );
+                targets.push(Target {
+                    channel_target_info: Some(ChannelTargetInfo {
+                        contact_channel_id: arn::contact_channel(
+                            region,
+                            account,
+                            &spec.alias,
+                            &channel_id(&spec.alias, t),
+                        ),
+                        retry_interval_in_minutes: None,
+                    }),
+                    contact_target_info: None,
+                });
+            }
+            stages.push(Stage {
+                duration_in_minutes: st.duration_in_minutes,
+                targets,
+            });
+        }
+        out.contacts.push(Contact {
+            contact_arn,
+            alias: spec.alias.clone(),
+            display_name: spec.display_name.clone(),
+            contact_type: ContactType::Personal,
+            plan: Plan {
+                stages,
+                rotation_ids: vec![],
+            },
+        });
+    }
+    for (i, p) in m.response_plans.iter().enumerate() {
+        let f = |s: &str| format!("responsePlans[{i}].{s}");
+        c.length(&p.name, f("name"), 1, 200);
+        c.check(
+            p.name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            f("name"),
+            "may contain only a-z, A-Z, 0-9, _ and -",
+        );
+        c.length(
+            &p.incident_template.title,
+            f("incidentTemplate.title"),
+            1,
+            200,
+        );
+        c.check(
+            (1..=5).contains(&p.incident_template.impact),
+            f("incidentTemplate.impact"),
+            "must be between 1 and 5",
+        );
+        c.check(
+            p.engagements.len() <= 5,
+            f("engagements"),
+            "at most 5 contacts",
+        );
+        let engagements = p
+            .engagements
+            .iter()
+            .map(|e| {
+                if e.starts_with("arn:") {
+                    e.clone()
+                } else {
+                    arn::contact(region, account, e)
+                }
+            })
+            .collect();
+        out.plans.push(ResponsePlan {
+            arn: arn::response_plan(account, &p.name),
+            name: p.name.clone(),
+            display_name: p.display_name.clone(),
+            incident_template: p.incident_template.clone(),
+            engagements,
+            chat_channel: None,
+            actions: vec![],
+            integrations: vec![],
+            tags: BTreeMap::new(),
+        });
+    }
+    c.finish().map(|()| out)
+}
+
+fn check_address(c: &mut Checker, ch: &ChannelSpec, field: &str) {
+    let a = &ch.address;
+    match ch.channel_type {
+        ChannelType::Email => {
+            c.length(a, field, 6, 1000);
+            c.check(a.contains('@'), field, "must be an email address");
+        }
+        ChannelType::Sms | ChannelType::Voice => {
+            let digits = a.strip_prefix('+').unwrap_or_default();
+            c.check(
+                (9..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+                field,
+                "must be + followed by 9 to 15 digits",
+            );
+        }
+        ChannelType::Webhook => {
+            c.check(
+                a.starts_with("http://") || a.starts_with("https://"),
+                field,
+                "must be an http:// or https:// URL",
+            );
+        }
+    }
+}
+
+/// Writes the records (replacing earlier versions of the same ids).
+pub async fn apply(
+    records: &tocsin_runtime::Records,
+    r: &Resolved,
+) -> Result<(), tocsin_runtime::records::RecordsError> {
+    use tocsin_store::Expect;
+    let last = |a: &str| a.rsplit('/').next().unwrap_or_default().to_string();
+    for ch in &r.channels {
+        records
+            .put(
+                kinds::CONTACT_CHANNEL,
+                &last(&ch.contact_channel_arn),
+                ch,
+                Expect::Any,
+            )
+            .await?;
+    }
+    for c in &r.contacts {
+        records
+            .put(kinds::CONTACT, &c.alias, c, Expect::Any)
+            .await?;
+    }
+    for p in &r.plans {
+        records
+            .put(kinds::RESPONSE_PLAN, &p.name, p, Expect::Any)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = r#"
+contacts:
+  - alias: alice
+    channels:
+      - { name: hook, type: WEBHOOK, address: "http://127.0.0.1:9/p" }
+      - { name: mail, type: EMAIL, address: "alice@example.com", activated: false }
+    stages:
+      - { durationInMinutes: 0, targets: [hook, mail] }
+responsePlans:
+  - name: db-outage
+    incidentTemplate: { title: Database outage, impact: 2, dedupeString: db }
+    engagements: [alice]
+"#;
+
+    #[test]
+    fn a_manifest_becomes_records() {
+        let r = resolve(&parse(YAML).unwrap(), "123456789012", "us-east-1").unwrap();
+        assert_eq!(r.contacts.len(), 1);
+        assert_eq!(r.channels.len(), 2);
+        assert_eq!(
+            r.channels[1].activation_status,
+            ActivationStatus::NotActivated
+        );
+        assert_eq!(
+            r.plans[0].engagements,
+            vec![arn::contact("us-east-1", "123456789012", "alice")]
+        );
+        assert_eq!(r.contacts[0].plan.stages[0].targets.len(), 2);
+        assert_eq!(
+            resolve(&parse(YAML).unwrap(), "123456789012", "us-east-1").unwrap(),
+            r,
+            "deterministic"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let bad = YAML
+            .replace("impact: 2", "impact: 9")
+            .replace("targets: [hook, mail]", "targets: [nope]");
+        let e = resolve(&parse(&bad).unwrap(), "123456789012", "us-east-1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("responsePlans[0].incidentTemplate.impact: must be between 1 and 5"),
+            "{e}"
+        );
+        assert!(
+            e.contains("contacts[0].stages[0].targets: \"nope\" is not a channel of this contact"),
+            "{e}"
+        );
+        let unknown = parse("contacts: []\nplans: []\n").unwrap_err().to_string();
+        assert!(unknown.contains("unknown field `plans`"), "{unknown}");
+    }
+}
