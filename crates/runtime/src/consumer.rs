@@ -10,6 +10,9 @@
 //! Concurrency equals the prefetch: at most `prefetch` handlers run at once. On shutdown the
 //! loop stops taking deliveries, lets in-flight handlers finish within the grace period and
 //! returns; anything unsettled goes back to the queue when the consumer closes.
+//!
+//! Each delivery is handled in a `handle` span that continues the trace of its W3C
+//! `traceparent` header, so what the handler publishes stays in the same trace.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -127,8 +130,13 @@ pub async fn settle<H: Handler>(handler: &H, delivery: Delivery, max_attempts: u
         message_id = delivery.message_id.as_deref().unwrap_or(""),
         attempt = delivery.attempt(),
         redelivered = delivery.redelivered,
-        traceparent = delivery.headers.get(tocsin_bus::HEADER_TRACEPARENT).map(String::as_str).unwrap_or(""),
+        trace_id = tracing::field::Empty,
     );
+    // Continue the publisher's trace (W3C `traceparent`/`tracestate` headers).
+    crate::telemetry::set_remote_parent(&span, &delivery.headers);
+    if let Some(trace_id) = crate::telemetry::trace_id(&span) {
+        span.record("trace_id", trace_id);
+    }
     async move {
         let outcome = match AssertUnwindSafe(handler.handle(&delivery)).catch_unwind().await {
             Ok(o) => o,

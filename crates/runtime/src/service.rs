@@ -1,6 +1,6 @@
 //! What every service binary does around its own work: read the config (exit 64 when invalid),
 //! start logs, connect the backends (exit 69 when they stay unreachable), serve health probes,
-//! run until SIGTERM, drain, exit.
+//! run until SIGTERM, drain, flush the spans, exit.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -80,7 +80,7 @@ where
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    telemetry::init(&settings, service);
+    let telemetry = telemetry::init(&settings, service);
     let backends = match Backends::connect(&settings).await {
         Ok(b) => b,
         Err(e) => {
@@ -111,7 +111,7 @@ where
     let bus = ctx.bus.clone();
     let result = work(ctx, shutdown).await;
     bus.close().await;
-    match result {
+    let code = match result {
         Ok(()) => {
             tracing::info!(service, "Stopped.");
             ExitCode::SUCCESS
@@ -120,5 +120,10 @@ where
             tracing::error!(service, error = %format!("{e:#}"), "Failed.");
             ExitCode::FAILURE
         }
+    };
+    // Last step of the graceful shutdown: export the spans still buffered (blocking I/O).
+    if let Err(e) = tokio::task::spawn_blocking(move || telemetry.shutdown()).await {
+        tracing::warn!(error = %e, "Could not flush the spans.");
     }
+    code
 }

@@ -88,7 +88,7 @@ impl Engagements {
                 Err(err) => return Outcome::retry(RETRY_AFTER, err),
             }
             let result = self
-                .engage_contact(&records, env, &incident, &e.incident_id, contact_arn)
+                .engage_contact(&records, &incident, &e.incident_id, contact_arn)
                 .await;
             match result {
                 Ok(()) => {
@@ -111,7 +111,6 @@ impl Engagements {
     async fn engage_contact(
         &self,
         records: &Records,
-        env: &Envelope<Event>,
         incident: &tocsin_proto::records::IncidentRecord,
         incident_id: &str,
         contact_arn: &str,
@@ -178,7 +177,6 @@ impl Engagements {
                 account: records.account(),
                 idempotency_key: &key,
                 now,
-                traceparent: env.traceparent.as_deref(),
             };
             publish::command(&self.ctx.bus, &meta, NotifyCommand::SendPage(cmd))
                 .await

@@ -131,15 +131,10 @@ impl Ingest {
                 })
             }
         };
-        let traceparent = delivery
-            .headers
-            .get(tocsin_bus::HEADER_TRACEPARENT)
-            .map(String::as_str);
         let meta = Meta {
             account: &account,
             idempotency_key: &format!("alarm:{key}"),
             now,
-            traceparent,
         };
         match publish::event(&self.ctx.bus, &meta, event).await {
             Ok(()) => Outcome::Ack,

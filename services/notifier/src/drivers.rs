@@ -66,17 +66,18 @@ impl Drivers {
             "content": page.content,
             "acceptCode": page.accept_code,
         });
-        let response = self
+        let mut request = self
             .http
             .post(url)
             .header("Idempotency-Key", page_id)
-            .header("webhook-id", page_id)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| {
-                SendError::Transient(format!("webhook request failed: {}", without_url(&e)))
-            })?;
+            .header("webhook-id", page_id);
+        // The receiver can join the trace of the alarm that caused the page.
+        for (name, value) in tocsin_runtime::telemetry::trace_headers() {
+            request = request.header(name, value);
+        }
+        let response = request.json(&body).send().await.map_err(|e| {
+            SendError::Transient(format!("webhook request failed: {}", without_url(&e)))
+        })?;
         let status = response.status();
         if status.is_success() {
             Ok(format!("HTTP {}", status.as_u16()))

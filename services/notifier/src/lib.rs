@@ -151,7 +151,6 @@ impl Notifier {
             account: &env.account_id,
             idempotency_key: &key,
             now: self.ctx.clock.now(),
-            traceparent: env.traceparent.as_deref(),
         };
         match publish::event(&self.ctx.bus, &meta, event).await {
             Ok(()) => Outcome::Ack,

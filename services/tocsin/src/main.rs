@@ -85,14 +85,17 @@ async fn main() -> ExitCode {
         // The demo prints its own report; keep the logs to what goes wrong.
         settings.log = "warn".into();
     }
-    telemetry::init(&settings, "tocsin");
-    match run(cli.command, settings).await {
+    let telemetry = telemetry::init(&settings, "tocsin");
+    let code = match run(cli.command, settings).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tocsin: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // Export the spans still buffered (blocking I/O) before the process ends.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    code
 }
 
 async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCode> {
@@ -153,12 +156,20 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             if let Some(id) = message_id {
                 msg = msg.with_message_id(id);
             }
+            // The alarm starts a trace; every message and call it causes continues it.
+            let span = tracing::info_span!("publish_alarm", format = %format);
+            for (name, value) in span.in_scope(telemetry::trace_headers) {
+                msg = msg.with_header(name, value);
+            }
             bus.publish(msg).await?;
             bus.close().await;
             println!(
                 "Published {} to {EXCHANGE_INGEST} with routing key {format}.",
                 file.display()
             );
+            if let Some(trace_id) = telemetry::trace_id(&span) {
+                println!("Trace id: {trace_id}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Incident { id } => {

@@ -131,6 +131,12 @@ async fn separate_worker_processes_page_and_stop_gracefully() -> anyhow::Result<
         "publish: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let trace_id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Trace id: "))
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("publish printed no trace id: {stdout}"))?;
 
     let http = reqwest::Client::new();
     let get = |path: String| {
@@ -175,7 +181,14 @@ async fn separate_worker_processes_page_and_stop_gracefully() -> anyhow::Result<
             "{t} in {types:?}"
         );
     }
-    assert_eq!(receiver.received().len(), 1);
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    // One alarm, one trace: publish → ingest → engagement → notifier → the webhook.
+    let traceparent = received[0].header("traceparent").unwrap_or_default();
+    assert!(
+        traceparent.contains(&trace_id),
+        "webhook traceparent {traceparent:?} is not in trace {trace_id}"
+    );
 
     // Unauthenticated requests are refused.
     let status = http

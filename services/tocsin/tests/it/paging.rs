@@ -291,3 +291,31 @@ async fn a_failing_webhook_is_retried_then_delivered_once(kind: Kind) -> anyhow:
     assert_eq!(count(&timeline, tt::PAGE_FAILED), 0);
     Ok(())
 }
+
+/// The broker drops every connection of the vhost (as in a restart): workers reconnect,
+/// re-subscribe and page for the next alarm; nothing is lost or doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_rides_out_a_lost_broker_connection() -> anyhow::Result<()> {
+    let mut f = Fleet::new(Kind::Real).await?;
+    f.start();
+    f.publish_alarm(alarm(None, "before"), "m-before").await?;
+    f.wait_for_event(tt::PAGE_DELIVERED).await?;
+    f.backends
+        .vhost()
+        .expect("real backends")
+        .close_connections()
+        .await?;
+    f.publish_alarm(alarm(None, "after"), "m-after").await?;
+    wait_until("both incidents paged", DEADLINE, || async {
+        let mut delivered = 0;
+        for i in f.incidents().await {
+            delivered += count(&f.timeline(&i).await, tt::PAGE_DELIVERED);
+        }
+        (delivered == 2).then_some(())
+    })
+    .await?;
+    f.stop().await?;
+    assert_eq!(f.incidents().await.len(), 2);
+    assert_eq!(f.receiver.received().len(), 2);
+    Ok(())
+}
