@@ -104,6 +104,11 @@ pub fn engagement(region: &str, account: &str, alias: &str, id: &str) -> String 
     format!("arn:aws:ssm-contacts:{region}:{account}:engagement/{alias}/{id}")
 }
 
+/// `arn:aws:ssm-contacts:<region>:<account>:rotation/<id>`
+pub fn rotation(region: &str, account: &str, id: &str) -> String {
+    format!("arn:aws:ssm-contacts:{region}:{account}:rotation/{id}")
+}
+
 /// `arn:aws:ssm-contacts:<region>:<account>:page/<alias>/<id>`
 pub fn page(region: &str, account: &str, alias: &str, id: &str) -> String {
     format!("arn:aws:ssm-contacts:{region}:{account}:page/{alias}/{id}")

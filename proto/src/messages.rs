@@ -20,6 +20,10 @@ pub enum Event {
     PageDelivered(PageReceiptV1),
     /// A page could not be delivered.
     PageFailed(PageReceiptV1),
+    /// A page was acknowledged (`AcceptPage`), its code already checked.
+    PageAccepted(PageAcceptedV1),
+    /// An engagement is to stop (`StopEngagement`).
+    EngagementStopRequested(StopEngagementV1),
 }
 
 impl Event {
@@ -30,6 +34,8 @@ impl Event {
             Event::IncidentMerged(_) => routing::RK_INCIDENT_MERGED,
             Event::PageDelivered(_) => routing::RK_PAGE_DELIVERED,
             Event::PageFailed(_) => routing::RK_PAGE_FAILED,
+            Event::PageAccepted(_) => routing::RK_PAGE_ACCEPTED,
+            Event::EngagementStopRequested(_) => routing::RK_ENGAGEMENT_STOP,
         }
     }
 }
@@ -77,6 +83,36 @@ pub struct PageReceiptV1 {
     pub at: DateTime<Utc>,
     /// Provider detail (status, message id) or the failure reason.
     pub detail: String,
+}
+
+/// [`Event::PageAccepted`], version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PageAcceptedV1 {
+    /// The page.
+    pub page_arn: String,
+    /// Its engagement.
+    pub engagement_arn: String,
+    /// The contact who accepted.
+    pub contact_arn: String,
+    /// `DELIVERED` or `READ`; READ is the acknowledgement.
+    pub accept_type: String,
+    /// The responder's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// [`Event::EngagementStopRequested`], version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StopEngagementV1 {
+    /// The engagement.
+    pub engagement_arn: String,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// Commands on `tocsin.notify`.

@@ -29,6 +29,10 @@ pub const RK_ENGAGEMENT_STARTED: &str = "engagement.started";
 pub const RK_PAGE_DELIVERED: &str = "page.delivered";
 /// Routing key of [`crate::messages::Event::PageFailed`].
 pub const RK_PAGE_FAILED: &str = "page.failed";
+/// Routing key of [`crate::messages::Event::PageAccepted`].
+pub const RK_PAGE_ACCEPTED: &str = "page.accepted";
+/// Routing key of [`crate::messages::Event::EngagementStopRequested`].
+pub const RK_ENGAGEMENT_STOP: &str = "engagement.stop";
 /// Routing key of [`crate::messages::NotifyCommand::SendPage`].
 pub const RK_SEND_PAGE: &str = "page.send";
 

@@ -8,7 +8,8 @@ use crate::alarm::NativeAlarm;
 use crate::envelope::Envelope;
 use crate::messages::{Event, NotifyCommand};
 use crate::records::{
-    Contact, ContactChannel, Engagement, IncidentRecord, Page, ResponsePlan, TimelineEvent,
+    Contact, ContactChannel, Engagement, IncidentRecord, Page, ResponsePlan, Rotation,
+    RotationOverride, TimelineEvent,
 };
 
 /// `(file stem, schema)` for every public contract.
@@ -27,6 +28,8 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("contact-channel", v(schema_for!(ContactChannel))),
         ("engagement", v(schema_for!(Engagement))),
         ("page", v(schema_for!(Page))),
+        ("rotation", v(schema_for!(Rotation))),
+        ("rotation-override", v(schema_for!(RotationOverride))),
     ]
 }
 

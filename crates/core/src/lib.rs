@@ -13,9 +13,11 @@
 pub mod alarm;
 pub mod clock;
 pub mod engagement;
+pub mod engine;
 pub mod ids;
 pub mod incident;
 pub mod receipt;
+pub mod rotation;
 pub mod timeline;
 pub mod validate;
 

@@ -32,7 +32,7 @@ pub fn record(
         }
         ReceiptType::Read => {
             updated.read_time.get_or_insert(at);
-            (timeline_types::PAGE_DELIVERED, "read")
+            (timeline_types::PAGE_READ, "read")
         }
         _ => (timeline_types::PAGE_FAILED, "failed"),
     };

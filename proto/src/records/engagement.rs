@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::contact::ChannelType;
+use super::contact::{ChannelType, ContactType};
+use super::incident::TimelineEvent;
 
 /// An engagement of one contact for one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -29,6 +30,153 @@ pub struct Engagement {
     /// When it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_time: Option<DateTime<Utc>>,
+    /// Insecure subject, for SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_subject: Option<String>,
+    /// Insecure content, for SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_content: Option<String>,
+    /// Tocsin's run state of the engagement (not part of the AWS shape).
+    #[serde(default)]
+    pub tocsin: EngagementState,
+}
+
+/// Where an engagement is in its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EngagementStatus {
+    /// Created, not started yet.
+    #[default]
+    Pending,
+    /// Running its stages.
+    Active,
+    /// Acknowledged: no further stages.
+    Acknowledged,
+    /// Ran out of stages without an acknowledgement (still acknowledgeable).
+    Completed,
+    /// Stopped (by a user, or by its parent's acknowledgement).
+    Stopped,
+}
+
+/// The link from a nested engagement to the engagement that started it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ParentLink {
+    /// The parent engagement.
+    pub engagement_arn: String,
+    /// The parent's stage that started this one.
+    pub stage_index: u32,
+    /// Whether this one's acknowledgement stops the parent (`IsEssential`).
+    pub is_essential: bool,
+}
+
+/// Run state of an engagement: the engagement service's durable memory. Every change bumps
+/// `Epoch` when it invalidates pending timers; a timer carrying an older epoch is dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EngagementState {
+    /// Status.
+    #[serde(default)]
+    pub status: EngagementStatus,
+    /// Type of the engaged contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_type: Option<ContactType>,
+    /// Current stage (0-based).
+    #[serde(default)]
+    pub stage_index: u32,
+    /// Current repetition of the whole plan (0 = first pass).
+    #[serde(default)]
+    pub cycle: u32,
+    /// How many times the plan repeats after its last stage (0–9; Tocsin extension).
+    #[serde(default)]
+    pub repeat: u32,
+    /// Fencing epoch of timers.
+    #[serde(default)]
+    pub epoch: u64,
+    /// The engagement that started this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentLink>,
+    /// Engagements this one started (escalation stages, on-call members).
+    #[serde(default)]
+    pub children: Vec<String>,
+    /// Store id of the incident whose timeline records this engagement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_record_id: Option<String>,
+    /// Who acknowledged (contact ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    /// When.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Effects decided but not yet carried out (an outbox, written atomically with the state).
+    #[serde(default)]
+    pub outbox: Vec<EngagementEffect>,
+}
+
+/// What a timer of the engagement service does when it fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct EngagementTimer {
+    /// Account.
+    pub account: String,
+    /// The engagement (store id).
+    pub engagement_id: String,
+    /// Stage to start.
+    pub stage_index: u32,
+    /// Repetition of the plan.
+    pub cycle: u32,
+    /// Epoch the timer was scheduled in.
+    pub epoch: u64,
+}
+
+/// An effect of an engagement step, carried out idempotently by the engagement service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "Type", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EngagementEffect {
+    /// Write the page (if absent) and publish its `page.send` command.
+    SendPage {
+        /// The page.
+        page: Page,
+        /// Where to deliver it.
+        address: String,
+    },
+    /// Create the nested engagement (if absent) and start it.
+    StartChild {
+        /// The engagement, PENDING.
+        engagement: Box<Engagement>,
+    },
+    /// Stop a nested engagement.
+    StopChild {
+        /// Its ARN.
+        engagement_arn: String,
+        /// Why.
+        reason: String,
+    },
+    /// Tell the parent this engagement was acknowledged.
+    NotifyParent {
+        /// The parent.
+        engagement_arn: String,
+        /// This engagement.
+        child_arn: String,
+        /// Who acknowledged.
+        acknowledged_by: String,
+        /// Whether this engagement's acknowledgement stops the parent's plan.
+        is_essential: bool,
+    },
+    /// Schedule (or move) the engagement's stage timer.
+    Schedule {
+        /// When it fires.
+        due: DateTime<Utc>,
+        /// What it carries.
+        timer: EngagementTimer,
+    },
+    /// Append to the incident's timeline.
+    Timeline {
+        /// Incident store id.
+        incident_id: String,
+        /// The event.
+        event: TimelineEvent,
+    },
 }
 
 /// `ReceiptType`.

@@ -4,11 +4,13 @@ mod contact;
 mod engagement;
 mod incident;
 mod plan;
+mod rotation;
 
 pub use contact::*;
 pub use engagement::*;
 pub use incident::*;
 pub use plan::*;
+pub use rotation::*;
 
 /// Store kinds: the `<kind>` part of a record's key.
 pub mod kinds {
@@ -20,10 +22,14 @@ pub mod kinds {
     pub const CONTACT: &str = "contact";
     /// [`super::ContactChannel`], by channel id.
     pub const CONTACT_CHANNEL: &str = "contact-channel";
-    /// [`super::Engagement`], by engagement id.
+    /// [`super::Engagement`] with its run state, by engagement id.
     pub const ENGAGEMENT: &str = "engagement";
     /// [`super::Page`], by page id.
     pub const PAGE: &str = "page";
+    /// [`super::Rotation`], by rotation id.
+    pub const ROTATION: &str = "rotation";
+    /// [`super::RotationOverride`], by rotation id and override id.
+    pub const ROTATION_OVERRIDE: &str = "rotation-override";
 }
 
 /// `eventType` values of the timeline events Tocsin writes.
@@ -34,12 +40,24 @@ pub mod timeline_types {
     pub const INCIDENT_CREATED: &str = "Incident Created";
     /// Another alarm with the same dedupe string arrived while the incident was open.
     pub const INCIDENT_MERGED: &str = "Incident Merged";
+    /// An escalation stage started.
+    pub const ESCALATION_STAGE: &str = "Escalation Stage Started";
+    /// A page was acknowledged.
+    pub const ACKNOWLEDGED: &str = "Engagement Acknowledged";
+    /// An engagement ran out of stages without an acknowledgement.
+    pub const ENGAGEMENT_ENDED: &str = "Engagement Ended";
+    /// An engagement was stopped.
+    pub const ENGAGEMENT_STOPPED: &str = "Engagement Stopped";
+    /// Nobody was on call in a schedule when it was engaged.
+    pub const COVERAGE_GAP: &str = "On-call Coverage Gap";
     /// A contact was engaged.
     pub const CONTACT_ENGAGED: &str = "Contact Engaged";
     /// A contact could not be engaged (missing, no active channel, unsupported type).
     pub const ENGAGEMENT_FAILED: &str = "Engagement Failed";
     /// A page reached its channel.
     pub const PAGE_DELIVERED: &str = "Page Delivered";
+    /// A page was read (accepted as READ by its recipient).
+    pub const PAGE_READ: &str = "Page Read";
     /// A page could not be delivered.
     pub const PAGE_FAILED: &str = "Page Failed";
     /// The incident was resolved.

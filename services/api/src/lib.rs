@@ -9,17 +9,21 @@
 //! | `GET /v1/incidents/{id}` | one incident record |
 //! | `GET /v1/incidents/{id}/timeline` | its timeline, oldest first |
 //! | `GET /v1/pages/{id}` | one page with its receipts |
+//! | `POST /v1/pages/{id}/accept` | `AcceptPage`: `{"acceptCode", "acceptType": "READ"\|"DELIVERED", "acceptCodeValidation": "ENFORCE"\|"IGNORE", "note"}` |
+//! | `GET /v1/engagements/{id}` | an engagement with its run state |
+//! | `POST /v1/engagements/{id}/stop` | `StopEngagement`: `{"reason"}` |
 
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tocsin_core::ids::sha256_hex;
-use tocsin_proto::records::{IncidentRecord, Page, kinds};
+use tocsin_engagement::{AcceptError, AcceptPage, AcceptType};
+use tocsin_proto::records::{Engagement, IncidentRecord, Page, kinds};
 use tocsin_runtime::health::{self, Health};
 use tocsin_runtime::records::RecordsError;
 use tocsin_runtime::{Context, Records};
@@ -67,6 +71,7 @@ impl IntoResponse for ApiError {
 
 #[derive(Clone)]
 struct AppState {
+    ctx: Context,
     records: Records,
     /// SHA-256 of the bearer token: compared digest to digest, so timing says nothing about it.
     token_digest: Option<String>,
@@ -75,6 +80,7 @@ struct AppState {
 /// The API router on `ctx` (for `oneshot` tests and for [`run`]).
 pub fn router(ctx: &Context) -> Router {
     let state = AppState {
+        ctx: ctx.clone(),
         records: ctx.records(),
         token_digest: ctx
             .settings
@@ -87,6 +93,9 @@ pub fn router(ctx: &Context) -> Router {
         .route("/v1/incidents/{id}", get(get_incident))
         .route("/v1/incidents/{id}/timeline", get(get_timeline))
         .route("/v1/pages/{id}", get(get_page))
+        .route("/v1/pages/{id}/accept", post(accept))
+        .route("/v1/engagements/{id}", get(get_engagement))
+        .route("/v1/engagements/{id}/stop", post(stop))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state);
     Health::new(ctx.store.clone()).router().merge(v1)
@@ -152,6 +161,118 @@ async fn get_page(
         Some((page, _)) => Ok(Json(json!({ "page": page }))),
         None => Err(ApiError::not_found("page", &id)),
     }
+}
+
+fn bad_request(message: String) -> ApiError {
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        code: "ValidationException",
+        message,
+    }
+}
+
+impl From<AcceptError> for ApiError {
+    fn from(e: AcceptError) -> Self {
+        match e {
+            AcceptError::NotFound(what) => ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "ResourceNotFoundException",
+                message: format!("{what} does not exist"),
+            },
+            AcceptError::WrongCode | AcceptError::Invalid(_) => bad_request(e.to_string()),
+            AcceptError::Unavailable(cause) => {
+                tracing::error!(%cause, "Accept or stop failed.");
+                ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "InternalServerException",
+                    message: "internal error".into(),
+                }
+            }
+        }
+    }
+}
+
+/// Body of `POST /v1/pages/{id}/accept`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AcceptBody {
+    accept_code: String,
+    #[serde(default)]
+    accept_type: Option<String>,
+    #[serde(default)]
+    accept_code_validation: Option<String>,
+    #[serde(default)]
+    contact_channel_id: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn accept(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let b: AcceptBody =
+        serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))?;
+    let accept_type = match b.accept_type.as_deref().unwrap_or("READ") {
+        "READ" => AcceptType::Read,
+        "DELIVERED" => AcceptType::Delivered,
+        other => {
+            return Err(bad_request(format!(
+                "acceptType: must be READ or DELIVERED, got {other:?}"
+            )));
+        }
+    };
+    let enforce_code = match b.accept_code_validation.as_deref().unwrap_or("IGNORE") {
+        "ENFORCE" => true,
+        "IGNORE" => false,
+        other => {
+            return Err(bad_request(format!(
+                "acceptCodeValidation: must be ENFORCE or IGNORE, got {other:?}"
+            )));
+        }
+    };
+    let req = AcceptPage {
+        page_id: id,
+        contact_channel_id: b.contact_channel_id,
+        accept_type,
+        note: b.note,
+        accept_code: b.accept_code,
+        enforce_code,
+    };
+    tocsin_engagement::accept_page(&s.ctx, &s.records, &req).await?;
+    Ok(StatusCode::OK)
+}
+
+async fn get_engagement(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    match s.records.get::<Engagement>(kinds::ENGAGEMENT, &id).await? {
+        Some((e, _)) => Ok(Json(json!({ "engagement": e }))),
+        None => Err(ApiError::not_found("engagement", &id)),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StopBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn stop(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let b: StopBody = if body.is_empty() {
+        StopBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))?
+    };
+    tocsin_engagement::stop_engagement(&s.ctx, &s.records, &id, b.reason).await?;
+    Ok(StatusCode::OK)
 }
 
 /// Serves the API on `TOCSIN_API_ADDR` until `shutdown`.

@@ -10,7 +10,7 @@ use tocsin_runtime::records::RecordsError;
 use tocsin_runtime::{Context, Outcome, Records};
 use tocsin_store::{Expect, StoreError};
 
-use crate::last_segment;
+use crate::drive::last_segment;
 
 /// Compare-and-set attempts before the write is retried through the queue.
 const CAS_ATTEMPTS: usize = 5;

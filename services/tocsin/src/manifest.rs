@@ -8,6 +8,23 @@
 //!       - { name: pager-hook, type: WEBHOOK, address: "https://hooks.example.com/alice" }
 //!     stages:                      # engagement plan; targets are channel names
 //!       - { durationInMinutes: 0, targets: [pager-hook] }
+//!   - alias: sre-escalation
+//!     type: ESCALATION             # stages of contacts or on-call schedules
+//!     stages:
+//!       - { durationInMinutes: 5, targets: [{ contact: primary-oncall, essential: true }] }
+//!       - { durationInMinutes: 5, targets: [{ contact: alice, essential: true }] }
+//!   - alias: primary-oncall
+//!     type: ONCALL_SCHEDULE
+//!     rotations: [primary]
+//! rotations:                       # the ssm-contacts Rotation shape, names instead of ids
+//!   - name: primary
+//!     contacts: [alice]
+//!     timeZoneId: Europe/London
+//!     startTime: 2026-01-05T09:00:00Z
+//!     recurrence:
+//!       NumberOfOnCalls: 1
+//!       RecurrenceMultiplier: 1
+//!       WeeklySettings: [{ DayOfWeek: MON, HandOffTime: { HourOfDay: 9, MinuteOfHour: 0 } }]
 //! responsePlans:
 //!   - name: db-outage
 //!     displayName: Database outage
@@ -37,14 +54,40 @@ pub struct Manifest {
     /// Response plans.
     #[serde(default)]
     pub response_plans: Vec<PlanSpec>,
+    /// On-call rotations.
+    #[serde(default)]
+    pub rotations: Vec<RotationSpec>,
 }
 
-/// A personal contact with its channels and engagement plan.
+/// An on-call rotation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotationSpec {
+    /// Name (unique in the manifest).
+    pub name: String,
+    /// Personal contacts (aliases or ARNs), in shift order.
+    pub contacts: Vec<String>,
+    /// IANA time zone.
+    pub time_zone_id: String,
+    /// When the rotation starts.
+    pub start_time: chrono::DateTime<chrono::Utc>,
+    /// Recurrence, as the `ssm-contacts` model spells it.
+    pub recurrence: RecurrenceSettings,
+}
+
+/// A contact: personal (channels and an engagement plan), an escalation plan, or an on-call
+/// schedule.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContactSpec {
     /// Alias (`[a-z0-9_-]`, 1–255).
     pub alias: String,
+    /// PERSONAL (default), ESCALATION or ONCALL_SCHEDULE.
+    #[serde(default = "personal", rename = "type")]
+    pub contact_type: ContactType,
+    /// Rotation names (on-call schedules).
+    #[serde(default)]
+    pub rotations: Vec<String>,
     /// Display name.
     #[serde(default)]
     pub display_name: Option<String>,
@@ -84,7 +127,27 @@ pub struct StageSpec {
     #[serde(default)]
     pub duration_in_minutes: u32,
     /// Channel names.
-    pub targets: Vec<String>,
+    pub targets: Vec<TargetSpec>,
+}
+
+/// A stage target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TargetSpec {
+    /// A channel of this personal contact, by name.
+    Channel(String),
+    /// A contact or on-call schedule (alias or ARN) of an escalation plan.
+    Contact {
+        /// Alias or ARN.
+        contact: String,
+        /// Whether its acknowledgement stops the plan.
+        #[serde(default)]
+        essential: bool,
+    },
+}
+
+fn personal() -> ContactType {
+    ContactType::Personal
 }
 
 /// A response plan.
@@ -112,6 +175,8 @@ pub struct Resolved {
     pub channels: Vec<ContactChannel>,
     /// Plans.
     pub plans: Vec<ResponsePlan>,
+    /// Rotations.
+    pub rotations: Vec<Rotation>,
 }
 
 /// Parses YAML text.
@@ -129,89 +194,7 @@ pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, Va
     let mut c = Checker::default();
     let mut out = Resolved::default();
     for (i, spec) in m.contacts.iter().enumerate() {
-        let f = |s: &str| format!("contacts[{i}].{s}");
-        c.length(&spec.alias, f("alias"), 1, 255);
-        c.check(
-            spec.alias
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'),
-            f("alias"),
-            "may contain only a-z, 0-9, _ and -",
-        );
-        let contact_arn = arn::contact(region, account, &spec.alias);
-        let mut by_name = BTreeMap::new();
-        for (j, ch) in spec.channels.iter().enumerate() {
-            let g = |s: &str| format!("contacts[{i}].channels[{j}].{s}");
-            c.length(&ch.name, g("name"), 1, 255);
-            c.check(
-                by_name.insert(ch.name.clone(), ()).is_none(),
-                g("name"),
-                "must be unique within the contact",
-            );
-            check_address(&mut c, ch, &g("address"));
-            out.channels.push(ContactChannel {
-                contact_channel_arn: arn::contact_channel(
-                    region,
-                    account,
-                    &spec.alias,
-                    &channel_id(&spec.alias, &ch.name),
-                ),
-                contact_arn: contact_arn.clone(),
-                name: ch.name.clone(),
-                channel_type: ch.channel_type,
-                delivery_address: ContactChannelAddress {
-                    simple_address: ch.address.clone(),
-                },
-                activation_status: if ch.activated {
-                    ActivationStatus::Activated
-                } else {
-                    ActivationStatus::NotActivated
-                },
-            });
-        }
-        let mut stages = Vec::new();
-        for (k, st) in spec.stages.iter().enumerate() {
-            let g = |s: &str| format!("contacts[{i}].stages[{k}].{s}");
-            c.check(
-                st.duration_in_minutes <= 30,
-                g("durationInMinutes"),
-                "must be between 0 and 30",
-            );
-            let mut targets = Vec::new();
-            for t in &st.targets {
-                c.check(
-                    by_name.contains_key(t),
-                    g("targets"),
-                    format!("{t:?} is not a channel of this contact"),
-                );
-                targets.push(Target {
-                    channel_target_info: Some(ChannelTargetInfo {
-                        contact_channel_id: arn::contact_channel(
-                            region,
-                            account,
-                            &spec.alias,
-                            &channel_id(&spec.alias, t),
-                        ),
-                        retry_interval_in_minutes: None,
-                    }),
-                    contact_target_info: None,
-                });
-            }
-            stages.push(Stage {
-                duration_in_minutes: st.duration_in_minutes,
-                targets,
-            });
-        }
-        out.contacts.push(Contact {
-            contact_arn,
-            alias: spec.alias.clone(),
-            display_name: spec.display_name.clone(),
-            contact_type: ContactType::Personal,
-            plan: Plan {
-                stages,
-                rotation_ids: vec![],
-            },
-        });
+        resolve_contact(&mut c, &mut out, m, i, spec, account, region);
     }
     for (i, p) in m.response_plans.iter().enumerate() {
         let f = |s: &str| format!("responsePlans[{i}].{s}");
@@ -239,30 +222,216 @@ pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, Va
             f("engagements"),
             "at most 5 contacts",
         );
-        let engagements = p
-            .engagements
-            .iter()
-            .map(|e| {
-                if e.starts_with("arn:") {
-                    e.clone()
-                } else {
-                    arn::contact(region, account, e)
-                }
-            })
-            .collect();
         out.plans.push(ResponsePlan {
             arn: arn::response_plan(account, &p.name),
             name: p.name.clone(),
             display_name: p.display_name.clone(),
             incident_template: p.incident_template.clone(),
-            engagements,
+            engagements: p
+                .engagements
+                .iter()
+                .map(|e| contact_ref(e, account, region))
+                .collect(),
             chat_channel: None,
             actions: vec![],
             integrations: vec![],
             tags: BTreeMap::new(),
         });
     }
+    for (i, r) in m.rotations.iter().enumerate() {
+        let rotation = Rotation {
+            rotation_arn: arn::rotation(region, account, &rotation_id(&r.name)),
+            name: r.name.clone(),
+            contact_ids: r
+                .contacts
+                .iter()
+                .map(|x| contact_ref(x, account, region))
+                .collect(),
+            start_time: r.start_time,
+            time_zone_id: r.time_zone_id.clone(),
+            recurrence: r.recurrence.clone(),
+        };
+        if let Err(e) = tocsin_core::rotation::validate_rotation(&rotation) {
+            for fe in e.0 {
+                c.check(false, format!("rotations[{i}].{}", fe.field), fe.rule);
+            }
+        }
+        out.rotations.push(rotation);
+    }
     c.finish().map(|()| out)
+}
+
+fn resolve_contact(
+    c: &mut Checker,
+    out: &mut Resolved,
+    m: &Manifest,
+    i: usize,
+    spec: &ContactSpec,
+    account: &str,
+    region: &str,
+) {
+    let f = |s: &str| format!("contacts[{i}].{s}");
+    c.length(&spec.alias, f("alias"), 1, 255);
+    c.check(
+        spec.alias
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'),
+        f("alias"),
+        "may contain only a-z, 0-9, _ and -",
+    );
+    let contact_arn = arn::contact(region, account, &spec.alias);
+    let mut by_name = BTreeMap::new();
+    for (j, ch) in spec.channels.iter().enumerate() {
+        let g = |s: &str| format!("contacts[{i}].channels[{j}].{s}");
+        c.check(
+            spec.contact_type == ContactType::Personal,
+            g("type"),
+            "only personal contacts have channels",
+        );
+        c.length(&ch.name, g("name"), 1, 255);
+        c.check(
+            by_name.insert(ch.name.clone(), ()).is_none(),
+            g("name"),
+            "must be unique within the contact",
+        );
+        check_address(c, ch, &g("address"));
+        out.channels.push(ContactChannel {
+            contact_channel_arn: arn::contact_channel(
+                region,
+                account,
+                &spec.alias,
+                &channel_id(&spec.alias, &ch.name),
+            ),
+            contact_arn: contact_arn.clone(),
+            name: ch.name.clone(),
+            channel_type: ch.channel_type,
+            delivery_address: ContactChannelAddress {
+                simple_address: ch.address.clone(),
+            },
+            activation_status: if ch.activated {
+                ActivationStatus::Activated
+            } else {
+                ActivationStatus::NotActivated
+            },
+        });
+    }
+    let mut stages = Vec::new();
+    for (k, st) in spec.stages.iter().enumerate() {
+        let g = |s: &str| format!("contacts[{i}].stages[{k}].{s}");
+        c.check(
+            st.duration_in_minutes <= 30,
+            g("durationInMinutes"),
+            "must be between 0 and 30",
+        );
+        let mut targets = Vec::new();
+        for t in &st.targets {
+            match (t, spec.contact_type) {
+                (TargetSpec::Channel(name), ContactType::Personal) => {
+                    c.check(
+                        by_name.contains_key(name),
+                        g("targets"),
+                        format!("{name:?} is not a channel of this contact"),
+                    );
+                    targets.push(Target {
+                        channel_target_info: Some(ChannelTargetInfo {
+                            contact_channel_id: arn::contact_channel(
+                                region,
+                                account,
+                                &spec.alias,
+                                &channel_id(&spec.alias, name),
+                            ),
+                            retry_interval_in_minutes: None,
+                        }),
+                        contact_target_info: None,
+                    });
+                }
+                (TargetSpec::Contact { contact, essential }, ContactType::Escalation) => {
+                    let target = contact_ref(contact, account, region);
+                    c.check(
+                        target != contact_arn,
+                        g("targets"),
+                        "an escalation plan cannot engage itself",
+                    );
+                    c.check(
+                        contact.starts_with("arn:")
+                            || m.contacts.iter().any(|x| &x.alias == contact),
+                        g("targets"),
+                        format!("{contact:?} is not a contact of this manifest"),
+                    );
+                    targets.push(Target {
+                        channel_target_info: None,
+                        contact_target_info: Some(ContactTargetInfo {
+                            contact_id: Some(target),
+                            is_essential: *essential,
+                        }),
+                    });
+                }
+                (TargetSpec::Channel(_), _) => c.check(
+                    false,
+                    g("targets"),
+                    "channel targets belong to personal contacts",
+                ),
+                (TargetSpec::Contact { .. }, _) => c.check(
+                    false,
+                    g("targets"),
+                    "contact targets belong to escalation plans",
+                ),
+            }
+        }
+        stages.push(Stage {
+            duration_in_minutes: st.duration_in_minutes,
+            targets,
+        });
+    }
+    let rotation_ids: Vec<String> = spec
+        .rotations
+        .iter()
+        .map(|r| arn::rotation(region, account, &rotation_id(r)))
+        .collect();
+    if spec.contact_type == ContactType::OncallSchedule {
+        c.check(
+            (1..=8).contains(&rotation_ids.len()),
+            f("rotations"),
+            "an on-call schedule has 1 to 8 rotations",
+        );
+        for r in &spec.rotations {
+            c.check(
+                m.rotations.iter().any(|x| &x.name == r),
+                f("rotations"),
+                format!("{r:?} is not a rotation of this manifest"),
+            );
+        }
+    } else {
+        c.check(
+            rotation_ids.is_empty(),
+            f("rotations"),
+            "only on-call schedules have rotations",
+        );
+    }
+    out.contacts.push(Contact {
+        contact_arn,
+        alias: spec.alias.clone(),
+        display_name: spec.display_name.clone(),
+        contact_type: spec.contact_type,
+        plan: Plan {
+            stages,
+            rotation_ids,
+        },
+    });
+}
+
+/// The id of rotation `name` (derived, so re-applying keeps it).
+pub fn rotation_id(name: &str) -> String {
+    derive(&["rotation", name])
+}
+
+/// A contact given by alias or ARN, as an ARN.
+fn contact_ref(x: &str, account: &str, region: &str) -> String {
+    if x.starts_with("arn:") {
+        x.to_string()
+    } else {
+        arn::contact(region, account, x)
+    }
 }
 
 fn check_address(c: &mut Checker, ch: &ChannelSpec, field: &str) {
@@ -315,6 +484,11 @@ pub async fn apply(
     for p in &r.plans {
         records
             .put(kinds::RESPONSE_PLAN, &p.name, p, Expect::Any)
+            .await?;
+    }
+    for rot in &r.rotations {
+        records
+            .put(kinds::ROTATION, &last(&rot.rotation_arn), rot, Expect::Any)
             .await?;
     }
     Ok(())

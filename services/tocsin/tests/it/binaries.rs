@@ -80,7 +80,7 @@ async fn separate_worker_processes_page_and_stop_gracefully() -> anyhow::Result<
     let manifest = dir.join("manifest.yaml");
     std::fs::write(
         &manifest,
-        MANIFEST.replace("{receiver}", &receiver.url("page")),
+        MANIFEST.replace("{receiver}", receiver.url("").trim_end_matches('/')),
     )?;
     let alarm_file = dir.join("alarm.json");
     std::fs::write(

@@ -19,7 +19,7 @@ pub const MANIFEST: &str = r#"
 contacts:
   - alias: alice
     channels:
-      - { name: hook, type: WEBHOOK, address: "{receiver}" }
+      - { name: hook, type: WEBHOOK, address: "{receiver}/page" }
     stages:
       - { durationInMinutes: 0, targets: [hook] }
 responsePlans:
@@ -29,6 +29,7 @@ responsePlans:
 "#;
 
 pub struct Fleet {
+    pub clock: ManualClock,
     pub backends: TestBackends,
     pub ctx: Context,
     pub receiver: Receiver,
@@ -38,14 +39,21 @@ pub struct Fleet {
 impl Fleet {
     /// Backends, receiver and manifest; no role running yet.
     pub async fn new(kind: Kind) -> anyhow::Result<Self> {
+        Self::with_manifest(kind, MANIFEST).await
+    }
+
+    /// Like [`Fleet::new`] with another manifest (`{receiver}` is the receiver's base URL).
+    pub async fn with_manifest(kind: Kind, manifest: &str) -> anyhow::Result<Self> {
         let backends = TestBackends::new(kind).await?;
         let clock = ManualClock::default();
-        let ctx = backends.context(Arc::new(clock));
+        let ctx = backends.context(Arc::new(clock.clone()));
         let receiver = Receiver::start().await?;
-        let m = manifest::parse(&MANIFEST.replace("{receiver}", &receiver.url("page")))?;
+        let base = receiver.url("");
+        let m = manifest::parse(&manifest.replace("{receiver}", base.trim_end_matches('/')))?;
         let resolved = manifest::resolve(&m, &ctx.settings.account_id, &ctx.settings.region)?;
         manifest::apply(&ctx.records(), &resolved).await?;
         Ok(Self {
+            clock,
             backends,
             ctx,
             receiver,
@@ -66,6 +74,17 @@ impl Fleet {
             &token,
         );
         self.running = Some((token, set));
+    }
+
+    /// Death of every running role at once (no drain, no ack): what `kill -9` does to a
+    /// process. Unacked messages go back to their queues; claimed timers fire again after their
+    /// visibility period.
+    pub async fn kill(&mut self) {
+        if let Some((token, mut set)) = self.running.take() {
+            set.abort_all();
+            while set.join_next().await.is_some() {}
+            token.cancel();
+        }
     }
 
     /// Graceful shutdown of the running roles; every in-flight handler finishes.

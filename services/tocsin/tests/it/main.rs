@@ -3,5 +3,6 @@
 //! binaries as separate processes.
 
 mod binaries;
+mod escalation;
 mod fleet;
 mod paging;

@@ -1,0 +1,340 @@
+//! The engagement engine: one pure state machine per engagement.
+//!
+//! An engagement engages one contact. What that means depends on the contact's type:
+//!
+//! - **PERSONAL**: its engagement plan's stages page its channels, one stage after the other
+//!   (stage `k + 1` starts `DurationInMinutes` of stage `k` after it), until one of its pages
+//!   is accepted as READ.
+//! - **ESCALATION**: each stage starts a nested engagement per target (a contact or an on-call
+//!   schedule); stages advance by their duration until an `IsEssential` target acknowledges.
+//!   After the last stage the plan repeats `repeat` times (a Tocsin extension, 0 by default),
+//!   then ends, which the timeline records.
+//! - **ONCALL_SCHEDULE**: starts a nested engagement for whoever is on call at that instant in
+//!   each rotation; nobody on call (a coverage gap) is recorded on the timeline and the parent
+//!   plan continues.
+//!
+//! An acknowledgement travels up: a personal engagement tells its parent, which stops (and
+//! stops its other nested engagements) if that child is essential to it.
+//!
+//! [`step`] applies one [`Command`] to an engagement and appends the resulting effects to its
+//! outbox. The service writes state and outbox atomically (compare-and-set on the record's
+//! version), then carries the effects out idempotently and clears the outbox; every id an
+//! effect creates is derived, so carrying an effect out twice changes nothing. Timers carry the
+//! engagement's epoch; every transition that makes pending timers meaningless bumps it.
+
+mod plan;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use tocsin_proto::records::{
+    Contact, ContactChannel, ContactType, Engagement, EngagementEffect, EngagementStatus,
+    EngagementTimer, timeline_types,
+};
+
+use crate::Ctx;
+use crate::ids::derive;
+use crate::timeline::event;
+
+/// Something that happened to an engagement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Begin (a PENDING engagement); ignored once started.
+    Start,
+    /// A stage timer fired.
+    Timer(EngagementTimer),
+    /// A page of this (personal) engagement was accepted as READ by `contact_arn`.
+    Acknowledged {
+        /// Who.
+        contact_arn: String,
+        /// The accepted page.
+        page_arn: String,
+    },
+    /// A nested engagement was acknowledged.
+    ChildAcknowledged {
+        /// The nested engagement.
+        child_arn: String,
+        /// Who acknowledged it.
+        acknowledged_by: String,
+        /// Whether its acknowledgement stops this plan.
+        is_essential: bool,
+    },
+    /// Stop now (`StopEngagement`, or the parent was acknowledged).
+    Stop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the engine may consult (loaded by the shell before the step).
+pub struct Inputs<'a> {
+    /// The engaged contact (None: it does not exist).
+    pub contact: Option<&'a Contact>,
+    /// Its channels (personal contacts).
+    pub channels: &'a [ContactChannel],
+    /// For on-call schedules: the contacts on call at an instant.
+    pub on_call: &'a dyn Fn(DateTime<Utc>) -> Vec<String>,
+    /// Draws a fresh 6-digit accept code.
+    pub accept_code: &'a mut dyn FnMut() -> String,
+}
+
+/// The store id of an engagement (the last segment of its ARN).
+pub fn engagement_id(e: &Engagement) -> &str {
+    e.engagement_arn.rsplit('/').next().unwrap_or_default()
+}
+
+/// Applies `command` to `engagement` at `ctx.now`, appending effects to its outbox.
+pub fn step(ctx: &Ctx, engagement: &mut Engagement, command: Command, inputs: Inputs<'_>) {
+    let state = &engagement.tocsin;
+    let finished = matches!(
+        state.status,
+        EngagementStatus::Acknowledged | EngagementStatus::Stopped
+    );
+    match command {
+        Command::Start if state.status == EngagementStatus::Pending => {
+            start(ctx, engagement, inputs)
+        }
+        Command::Start => {}
+        Command::Timer(t) => {
+            // Only the timer of the next stage, scheduled in the current epoch, moves the plan:
+            // a replayed or superseded timer is dropped.
+            let next = t.cycle == state.cycle && t.stage_index == state.stage_index + 1;
+            if !finished
+                && state.status == EngagementStatus::Active
+                && t.epoch == state.epoch
+                && next
+            {
+                engagement.tocsin.stage_index = t.stage_index;
+                engagement.tocsin.cycle = t.cycle;
+                plan::run_stage(ctx, engagement, inputs);
+            }
+        }
+        Command::Acknowledged {
+            contact_arn,
+            page_arn,
+        } => {
+            if !finished {
+                acknowledge(ctx, engagement, &contact_arn, &[&page_arn], None);
+            }
+        }
+        Command::ChildAcknowledged {
+            child_arn,
+            acknowledged_by,
+            is_essential,
+        } => {
+            if finished {
+                return;
+            }
+            if is_essential || engagement.tocsin.contact_type == Some(ContactType::OncallSchedule) {
+                acknowledge(
+                    ctx,
+                    engagement,
+                    &acknowledged_by,
+                    &[&child_arn],
+                    Some(&child_arn),
+                );
+            } else {
+                let ev = timeline(
+                    ctx,
+                    engagement,
+                    &["ack-non-essential", &child_arn],
+                    timeline_types::ACKNOWLEDGED,
+                    json!({ "engagementArn": engagement.engagement_arn, "acknowledgedBy": acknowledged_by, "isEssential": false, "planContinues": true }),
+                );
+                engagement.tocsin.outbox.extend(ev);
+            }
+        }
+        Command::Stop { reason } => {
+            if !finished {
+                stop(ctx, engagement, &reason);
+            }
+        }
+    }
+}
+
+fn start(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'_>) {
+    let Some(contact) = inputs.contact else {
+        engagement.tocsin.status = EngagementStatus::Completed;
+        let data =
+            json!({ "contactArn": engagement.contact_arn, "reason": "the contact does not exist" });
+        let ev = timeline(
+            ctx,
+            engagement,
+            &["failed"],
+            timeline_types::ENGAGEMENT_FAILED,
+            data,
+        );
+        engagement.tocsin.outbox.extend(ev);
+        return;
+    };
+    engagement.tocsin.status = EngagementStatus::Active;
+    engagement.tocsin.contact_type = Some(contact.contact_type);
+    engagement.tocsin.stage_index = 0;
+    engagement.tocsin.cycle = 0;
+    plan::run_stage(ctx, engagement, inputs);
+}
+
+fn acknowledge(
+    ctx: &Ctx,
+    engagement: &mut Engagement,
+    by: &str,
+    refs: &[&str],
+    keep_child: Option<&str>,
+) {
+    let state = &mut engagement.tocsin;
+    state.status = EngagementStatus::Acknowledged;
+    state.epoch += 1;
+    state.acknowledged_by = Some(by.to_string());
+    state.acknowledged_at = Some(ctx.now);
+    let mut effects: Vec<EngagementEffect> = state
+        .children
+        .iter()
+        .filter(|c| Some(c.as_str()) != keep_child)
+        .map(|c| EngagementEffect::StopChild {
+            engagement_arn: c.clone(),
+            reason: format!("acknowledged by {by}"),
+        })
+        .collect();
+    if let Some(parent) = &state.parent {
+        effects.push(EngagementEffect::NotifyParent {
+            engagement_arn: parent.engagement_arn.clone(),
+            child_arn: engagement.engagement_arn.clone(),
+            acknowledged_by: by.to_string(),
+            is_essential: parent.is_essential,
+        });
+    }
+    let data = json!({ "engagementArn": engagement.engagement_arn, "contactArn": engagement.contact_arn, "acknowledgedBy": by, "references": refs });
+    effects.extend(timeline(
+        ctx,
+        engagement,
+        &["acknowledged"],
+        timeline_types::ACKNOWLEDGED,
+        data,
+    ));
+    engagement.tocsin.outbox.extend(effects);
+}
+
+fn stop(ctx: &Ctx, engagement: &mut Engagement, reason: &str) {
+    let state = &mut engagement.tocsin;
+    state.status = EngagementStatus::Stopped;
+    state.epoch += 1;
+    engagement.stop_time = Some(ctx.now);
+    let mut effects: Vec<EngagementEffect> = state
+        .children
+        .iter()
+        .map(|c| EngagementEffect::StopChild {
+            engagement_arn: c.clone(),
+            reason: reason.to_string(),
+        })
+        .collect();
+    let data = json!({ "engagementArn": engagement.engagement_arn, "contactArn": engagement.contact_arn, "reason": reason });
+    effects.extend(timeline(
+        ctx,
+        engagement,
+        &["stopped"],
+        timeline_types::ENGAGEMENT_STOPPED,
+        data,
+    ));
+    engagement.tocsin.outbox.extend(effects);
+}
+
+/// A timeline effect on the engagement's incident (none for engagements without one).
+fn timeline(
+    ctx: &Ctx,
+    engagement: &Engagement,
+    cause: &[&str],
+    event_type: &str,
+    data: serde_json::Value,
+) -> Option<EngagementEffect> {
+    let incident_id = engagement.tocsin.incident_record_id.clone()?;
+    let mut parts = vec![engagement_id(engagement)];
+    parts.extend_from_slice(cause);
+    let incident_arn = engagement.incident_id.clone().unwrap_or_default();
+    let ev = event(
+        &incident_arn,
+        &parts,
+        ctx.now,
+        event_type,
+        data,
+        &[&engagement.engagement_arn, &engagement.contact_arn],
+    );
+    Some(EngagementEffect::Timeline {
+        incident_id,
+        event: ev,
+    })
+}
+
+/// The timer that starts `stage` of `cycle` after `after`.
+fn schedule(
+    ctx: &Ctx,
+    engagement: &Engagement,
+    stage: u32,
+    cycle: u32,
+    after: Duration,
+) -> EngagementEffect {
+    EngagementEffect::Schedule {
+        due: ctx.now + after,
+        timer: EngagementTimer {
+            account: ctx.account.clone(),
+            engagement_id: engagement_id(engagement).to_string(),
+            stage_index: stage,
+            cycle,
+            epoch: engagement.tocsin.epoch,
+        },
+    }
+}
+
+/// A PENDING engagement of `contact_arn` for an incident, as a root (no parent).
+pub fn root(
+    ctx: &Ctx,
+    incident_record_id: &str,
+    incident_arn: &str,
+    sender: &str,
+    subject: &str,
+    content: &str,
+    contact_arn: &str,
+) -> Engagement {
+    let id = derive(&[incident_record_id, contact_arn, "engagement"]);
+    new_engagement(
+        ctx,
+        &id,
+        contact_arn,
+        sender,
+        subject,
+        content,
+        Some(incident_arn),
+        Some(incident_record_id),
+    )
+}
+
+/// A PENDING engagement record.
+#[allow(clippy::too_many_arguments)]
+pub fn new_engagement(
+    ctx: &Ctx,
+    id: &str,
+    contact_arn: &str,
+    sender: &str,
+    subject: &str,
+    content: &str,
+    incident_arn: Option<&str>,
+    incident_record_id: Option<&str>,
+) -> Engagement {
+    let alias = contact_arn.rsplit('/').next().unwrap_or_default();
+    Engagement {
+        engagement_arn: tocsin_proto::arn::engagement(&ctx.region, &ctx.account, alias, id),
+        contact_arn: contact_arn.to_string(),
+        sender: sender.to_string(),
+        subject: subject.to_string(),
+        content: content.to_string(),
+        incident_id: incident_arn.map(str::to_string),
+        start_time: ctx.now,
+        stop_time: None,
+        public_subject: None,
+        public_content: None,
+        tocsin: tocsin_proto::records::EngagementState {
+            incident_record_id: incident_record_id.map(str::to_string),
+            ..Default::default()
+        },
+    }
+}
