@@ -12,6 +12,7 @@
 
 pub mod alarm;
 pub mod clock;
+pub mod contacts;
 pub mod engagement;
 pub mod engine;
 pub mod ids;

@@ -1,5 +1,6 @@
 //! Contacts and their channels, shaped like `ssm-contacts` (PascalCase, as on that API's wire).
 
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -140,4 +141,48 @@ pub struct ContactChannel {
     pub delivery_address: ContactChannelAddress,
     /// Whether it can be engaged.
     pub activation_status: ActivationStatus,
+}
+
+/// `Tag` of `CreateContact` and `TagResource`: a key and an optional value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Tag {
+    /// Key (1–128 characters of `[a-zA-Z0-9_+=\-\\/]`).
+    pub key: String,
+    /// Value (1–256 characters), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Activation bookkeeping of one contact channel: the pending code and the counters that
+/// throttle guessing and re-sending. A Tocsin record kept apart from [`ContactChannel`], so the
+/// code's hash never rides along when a channel is returned by the API; the channel's
+/// `ActivationStatus` stays on the channel. Transitions: `tocsin_core::contacts::activation`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ChannelActivation {
+    /// The channel it belongs to (its ARN also salts the code's hash).
+    pub contact_channel_arn: String,
+    /// Hex SHA-256 of the pending code salted with the channel ARN; never the code itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code_hash: Option<String>,
+    /// When the pending code stops being accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code_expires_at: Option<DateTime<Utc>>,
+    /// Wrong codes presented since the pending code was issued.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_attempts: u32,
+    /// When the last code was issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_code_sent_at: Option<DateTime<Utc>>,
+    /// Start of the current send window (codes issued are counted per window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_window_started_at: Option<DateTime<Utc>>,
+    /// Codes issued in the current send window.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub codes_sent_in_window: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -22,6 +22,8 @@ pub mod kinds {
     pub const CONTACT: &str = "contact";
     /// [`super::ContactChannel`], by channel id.
     pub const CONTACT_CHANNEL: &str = "contact-channel";
+    /// [`super::ChannelActivation`], by channel id.
+    pub const CONTACT_CHANNEL_ACTIVATION: &str = "contact-channel-activation";
     /// [`super::Engagement`] with its run state, by engagement id.
     pub const ENGAGEMENT: &str = "engagement";
     /// [`super::Page`], by page id.

@@ -258,7 +258,41 @@ pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, Va
         }
         out.rotations.push(rotation);
     }
+    check_with_core(&mut c, &out);
     c.finish().map(|()| out)
+}
+
+/// The contact rules of the `ssm-contacts` model (aliases, addresses, plans, escalation
+/// cycles), from the core, with each field prefixed by where it sits in the manifest.
+fn check_with_core(c: &mut Checker, out: &Resolved) {
+    use tocsin_core::contacts;
+    let mut relay = |prefix: String, r: Result<(), ValidationError>| {
+        for fe in r.err().map(|e| e.0).unwrap_or_default() {
+            c.check(false, format!("{prefix}.{}", fe.field), fe.rule);
+        }
+    };
+    for (i, contact) in out.contacts.iter().enumerate() {
+        relay(
+            format!("contacts[{i}]"),
+            contacts::validate_contact(contact),
+        );
+        let lookup = |arn: &str| out.contacts.iter().find(|x| x.contact_arn == arn);
+        relay(
+            format!("contacts[{i}]"),
+            contacts::check_escalation_cycles(contact, lookup),
+        );
+    }
+    for ch in &out.channels {
+        let i = out
+            .contacts
+            .iter()
+            .position(|x| x.contact_arn == ch.contact_arn)
+            .unwrap_or_default();
+        relay(
+            format!("contacts[{i}].channels[{}]", ch.name),
+            contacts::validate_channel(ch),
+        );
+    }
 }
 
 fn resolve_contact(
@@ -271,14 +305,6 @@ fn resolve_contact(
     region: &str,
 ) {
     let f = |s: &str| format!("contacts[{i}].{s}");
-    c.length(&spec.alias, f("alias"), 1, 255);
-    c.check(
-        spec.alias
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'),
-        f("alias"),
-        "may contain only a-z, 0-9, _ and -",
-    );
     let contact_arn = arn::contact(region, account, &spec.alias);
     let mut by_name = BTreeMap::new();
     for (j, ch) in spec.channels.iter().enumerate() {
@@ -294,7 +320,6 @@ fn resolve_contact(
             g("name"),
             "must be unique within the contact",
         );
-        check_address(c, ch, &g("address"));
         out.channels.push(ContactChannel {
             contact_channel_arn: arn::contact_channel(
                 region,
@@ -434,31 +459,6 @@ fn contact_ref(x: &str, account: &str, region: &str) -> String {
     }
 }
 
-fn check_address(c: &mut Checker, ch: &ChannelSpec, field: &str) {
-    let a = &ch.address;
-    match ch.channel_type {
-        ChannelType::Email => {
-            c.length(a, field, 6, 1000);
-            c.check(a.contains('@'), field, "must be an email address");
-        }
-        ChannelType::Sms | ChannelType::Voice => {
-            let digits = a.strip_prefix('+').unwrap_or_default();
-            c.check(
-                (9..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
-                field,
-                "must be + followed by 9 to 15 digits",
-            );
-        }
-        ChannelType::Webhook => {
-            c.check(
-                a.starts_with("http://") || a.starts_with("https://"),
-                field,
-                "must be an http:// or https:// URL",
-            );
-        }
-    }
-}
-
 /// Writes the records (replacing earlier versions of the same ids).
 pub async fn apply(
     records: &tocsin_runtime::Records,
@@ -530,6 +530,30 @@ responsePlans:
             resolve(&parse(YAML).unwrap(), "123456789012", "us-east-1").unwrap(),
             r,
             "deterministic"
+        );
+    }
+
+    #[test]
+    fn escalation_cycles_and_bad_addresses_are_refused() {
+        let yaml = r#"
+contacts:
+  - alias: bob
+    channels: [{ name: sms, type: SMS, address: "+12" }]
+    stages: [{ durationInMinutes: 0, targets: [sms] }]
+  - alias: first
+    type: ESCALATION
+    stages: [{ durationInMinutes: 5, targets: [{ contact: second, essential: true }] }]
+  - alias: second
+    type: ESCALATION
+    stages: [{ durationInMinutes: 5, targets: [{ contact: first, essential: true }] }]
+"#;
+        let e = resolve(&parse(yaml).unwrap(), "123456789012", "us-east-1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("escalation cycle"), "{e}");
+        assert!(
+            e.contains("contacts[0].channels[sms].DeliveryAddress.SimpleAddress"),
+            "{e}"
         );
     }
 
