@@ -558,6 +558,13 @@ contacts:
     }
 
     #[test]
+    fn the_example_manifest_is_valid() {
+        let text = include_str!("../../../examples/manifest.yaml");
+        let r = resolve(&parse(text).unwrap(), "123456789012", "us-east-1").unwrap();
+        assert_eq!((r.contacts.len(), r.rotations.len(), r.plans.len()), (4, 1, 1));
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let bad = YAML
             .replace("impact: 2", "impact: 9")
