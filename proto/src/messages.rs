@@ -16,6 +16,8 @@ pub enum Event {
     IncidentOpened(IncidentOpenedV1),
     /// An alarm was merged into an OPEN incident with the same dedupe string (no new page).
     IncidentMerged(IncidentMergedV1),
+    /// An incident was resolved: its engagements stop.
+    IncidentResolved(IncidentResolvedV1),
     /// A page reached its channel.
     PageDelivered(PageReceiptV1),
     /// A page could not be delivered.
@@ -32,6 +34,7 @@ impl Event {
         match self {
             Event::IncidentOpened(_) => routing::RK_INCIDENT_OPENED,
             Event::IncidentMerged(_) => routing::RK_INCIDENT_MERGED,
+            Event::IncidentResolved(_) => routing::RK_INCIDENT_RESOLVED,
             Event::PageDelivered(_) => routing::RK_PAGE_DELIVERED,
             Event::PageFailed(_) => routing::RK_PAGE_FAILED,
             Event::PageAccepted(_) => routing::RK_PAGE_ACCEPTED,
@@ -66,6 +69,17 @@ pub struct IncidentMergedV1 {
     pub incident_id: String,
     /// The dedupe string they share.
     pub dedupe_string: String,
+}
+
+/// [`Event::IncidentResolved`], version 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IncidentResolvedV1 {
+    /// The incident.
+    pub incident_arn: String,
+    /// Its id.
+    pub incident_id: String,
+    /// Who or what resolved it.
+    pub resolved_by: String,
 }
 
 /// [`Event::PageDelivered`] / [`Event::PageFailed`], version 1.

@@ -23,8 +23,8 @@ pub const RK_NATIVE: &str = "native";
 pub const RK_INCIDENT_OPENED: &str = "incident.opened";
 /// Routing key of [`crate::messages::Event::IncidentMerged`].
 pub const RK_INCIDENT_MERGED: &str = "incident.merged";
-/// Routing key of [`crate::messages::Event::EngagementStarted`].
-pub const RK_ENGAGEMENT_STARTED: &str = "engagement.started";
+/// Routing key of [`crate::messages::Event::IncidentResolved`].
+pub const RK_INCIDENT_RESOLVED: &str = "incident.resolved";
 /// Routing key of [`crate::messages::Event::PageDelivered`].
 pub const RK_PAGE_DELIVERED: &str = "page.delivered";
 /// Routing key of [`crate::messages::Event::PageFailed`].
@@ -41,7 +41,9 @@ pub const INGEST_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_INGEST, "#")];
 /// Binding patterns of the engagement queue.
 pub const ENGAGEMENT_BINDINGS: &[(&str, &str)] = &[
     (EXCHANGE_EVENTS, RK_INCIDENT_OPENED),
+    (EXCHANGE_EVENTS, RK_INCIDENT_RESOLVED),
     (EXCHANGE_EVENTS, "page.*"),
+    (EXCHANGE_EVENTS, RK_ENGAGEMENT_STOP),
 ];
 /// Binding patterns of the notifier queue.
 pub const NOTIFIER_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_NOTIFY, RK_SEND_PAGE)];

@@ -8,7 +8,7 @@ use crate::alarm::NativeAlarm;
 use crate::envelope::Envelope;
 use crate::messages::{Event, NotifyCommand};
 use crate::records::{
-    Contact, ContactChannel, Engagement, IncidentRecord, Page, ResponsePlan, Rotation,
+    Contact, ContactChannel, Engagement, IncidentRecord, IngestRule, Page, ResponsePlan, Rotation,
     RotationOverride, TimelineEvent,
 };
 
@@ -30,6 +30,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("page", v(schema_for!(Page))),
         ("rotation", v(schema_for!(Rotation))),
         ("rotation-override", v(schema_for!(RotationOverride))),
+        ("ingest-rule", v(schema_for!(IngestRule))),
     ]
 }
 

@@ -67,6 +67,7 @@ fn plan() -> ResponsePlan {
         actions: vec![],
         integrations: vec![],
         tags: BTreeMap::new(),
+        auto_resolve: false,
     }
 }
 

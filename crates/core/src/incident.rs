@@ -174,6 +174,7 @@ mod tests {
             actions: vec![],
             integrations: vec![],
             tags: BTreeMap::new(),
+            auto_resolve: false,
         }
     }
 

@@ -31,6 +31,8 @@ pub const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "webhook_timeout_ms",
     "send_attempts",
+    "ingest_addr",
+    "ingest_rate_per_minute",
 ];
 
 /// A configuration error, naming the key.
@@ -119,6 +121,10 @@ struct Raw {
     webhook_timeout_ms: u64,
     #[serde(default = "d_send_attempts", deserialize_with = "num")]
     send_attempts: u32,
+    #[serde(default = "d_ingest_addr")]
+    ingest_addr: String,
+    #[serde(default = "d_ingest_rate", deserialize_with = "num")]
+    ingest_rate_per_minute: u32,
 }
 
 fn d_amqp() -> String {
@@ -159,6 +165,12 @@ fn d_webhook_timeout() -> u64 {
 }
 fn d_send_attempts() -> u32 {
     8
+}
+fn d_ingest_addr() -> String {
+    "127.0.0.1:8090".into()
+}
+fn d_ingest_rate() -> u32 {
+    600
 }
 
 /// Log output format.
@@ -203,6 +215,10 @@ pub struct Settings {
     pub webhook_timeout: Duration,
     /// `TOCSIN_SEND_ATTEMPTS`: deliveries of one page before it is reported failed.
     pub send_attempts: u32,
+    /// `TOCSIN_INGEST_ADDR`: where the ingest HTTP endpoints listen (`off`: not served).
+    pub ingest_addr: Option<SocketAddr>,
+    /// `TOCSIN_INGEST_RATE_PER_MINUTE`: requests per minute per integration key (bursts too).
+    pub ingest_rate_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -343,7 +359,16 @@ impl Raw {
                 "must be between 100 and 300000",
             ));
         }
+        if !(1..=1_000_000).contains(&self.ingest_rate_per_minute) {
+            return Err(invalid("ingest_rate_per_minute", "must be between 1 and 1000000"));
+        }
+        let ingest_addr = match self.ingest_addr.as_str() {
+            "" | "off" => None,
+            a => Some(addr("ingest_addr", a)?),
+        };
         Ok(Settings {
+            ingest_addr,
+            ingest_rate_per_minute: self.ingest_rate_per_minute,
             api_addr: addr("api_addr", &self.api_addr)?,
             health_addr: self
                 .health_addr

@@ -116,6 +116,8 @@ fn settings(pairs: &[(&str, String)]) -> anyhow::Result<Settings> {
         .or_insert_with(|| "test-token-0123456789".into());
     map.entry("webhook_timeout_ms".into())
         .or_insert_with(|| "2000".into());
+    map.entry("ingest_addr".into())
+        .or_insert_with(|| "127.0.0.1:0".into());
     map.entry("shutdown_grace_secs".into())
         .or_insert_with(|| "5".into());
     Ok(Settings::from_figment(

@@ -3,12 +3,14 @@
 mod contact;
 mod engagement;
 mod incident;
+mod ingest;
 mod plan;
 mod rotation;
 
 pub use contact::*;
 pub use engagement::*;
 pub use incident::*;
+pub use ingest::*;
 pub use plan::*;
 pub use rotation::*;
 
@@ -24,6 +26,12 @@ pub mod kinds {
     pub const CONTACT_CHANNEL: &str = "contact-channel";
     /// [`super::ChannelActivation`], by channel id.
     pub const CONTACT_CHANNEL_ACTIVATION: &str = "contact-channel-activation";
+    /// [`super::IntegrationKey`], by key hash.
+    pub const INTEGRATION_KEY: &str = "integration-key";
+    /// [`super::IngestRule`], by name.
+    pub const INGEST_RULE: &str = "ingest-rule";
+    /// [`super::UnroutedEvent`], by id.
+    pub const UNROUTED_EVENT: &str = "unrouted-event";
     /// [`super::Engagement`] with its run state, by engagement id.
     pub const ENGAGEMENT: &str = "engagement";
     /// [`super::Page`], by page id.
@@ -62,6 +70,8 @@ pub mod timeline_types {
     pub const PAGE_READ: &str = "Page Read";
     /// A page could not be delivered.
     pub const PAGE_FAILED: &str = "Page Failed";
+    /// The alarm behind an open incident changed state (OK, INSUFFICIENT_DATA, acknowledge).
+    pub const ALARM_STATE_CHANGED: &str = "Alarm State Changed";
     /// The incident was resolved.
     pub const INCIDENT_RESOLVED: &str = "Incident Resolved";
 }

@@ -35,6 +35,10 @@ pub struct ResponsePlan {
     /// Tags of the plan itself.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Resolve the open incident when its alarm recovers (CloudWatch `OK`, Alertmanager
+    /// `resolved`, PagerDuty `resolve`). Tocsin extension; off by default, as in AWS.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_resolve: bool,
 }
 
 /// `IncidentTemplate`.

@@ -12,6 +12,10 @@
 //! | `POST /v1/pages/{id}/accept` | `AcceptPage`: `{"acceptCode", "acceptType": "READ"\|"DELIVERED", "acceptCodeValidation": "ENFORCE"\|"IGNORE", "note"}` |
 //! | `GET /v1/engagements/{id}` | an engagement with its run state |
 //! | `POST /v1/engagements/{id}/stop` | `StopEngagement`: `{"reason"}` |
+//! | `POST /v1/integration-keys` | create an ingest key: `{"name", "format", "responsePlanArn"}`; the key is in the answer, once |
+//! | `GET /v1/integration-keys` | the keys (ids and metadata, never the secrets) |
+//! | `DELETE /v1/integration-keys/{keyId}` | revoke a key |
+//! | `GET /v1/unrouted-events` | alarms no plan took |
 
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
@@ -96,6 +100,12 @@ pub fn router(ctx: &Context) -> Router {
         .route("/v1/pages/{id}/accept", post(accept))
         .route("/v1/engagements/{id}", get(get_engagement))
         .route("/v1/engagements/{id}/stop", post(stop))
+        .route("/v1/integration-keys", post(create_key).get(list_keys))
+        .route(
+            "/v1/integration-keys/{id}",
+            axum::routing::delete(revoke_key),
+        )
+        .route("/v1/unrouted-events", get(unrouted))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state);
     Health::new(ctx.store.clone()).router().merge(v1)
@@ -273,6 +283,64 @@ async fn stop(
     };
     tocsin_engagement::stop_engagement(&s.ctx, &s.records, &id, b.reason).await?;
     Ok(StatusCode::OK)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KeyBody {
+    name: String,
+    format: String,
+    #[serde(default)]
+    response_plan_arn: Option<String>,
+}
+
+async fn create_key(
+    State(s): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let b: KeyBody =
+        serde_json::from_slice(&body).map_err(|e| bad_request(format!("invalid body: {e}")))?;
+    let now = s.ctx.clock.now();
+    match tocsin_ingest::keys::create(
+        &s.records,
+        &b.name,
+        &b.format,
+        b.response_plan_arn.as_deref(),
+        now,
+    )
+    .await
+    {
+        Ok(k) => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "key": k.key, "integrationKey": k.record })),
+        )),
+        Err(tocsin_ingest::keys::KeyError::Invalid(m)) => Err(bad_request(m)),
+        Err(tocsin_ingest::keys::KeyError::Records(e)) => Err(e.into()),
+    }
+}
+
+async fn list_keys(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        json!({ "integrationKeys": tocsin_ingest::keys::list(&s.records).await? }),
+    ))
+}
+
+async fn revoke_key(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if tocsin_ingest::keys::revoke(&s.records, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("integration key", &id))
+    }
+}
+
+async fn unrouted(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut events: Vec<tocsin_proto::records::UnroutedEvent> =
+        s.records.list(kinds::UNROUTED_EVENT).await?;
+    events.sort_by_key(|e| std::cmp::Reverse(e.received_at));
+    Ok(Json(json!({ "unroutedEvents": events })))
 }
 
 /// Serves the API on `TOCSIN_API_ADDR` until `shutdown`.

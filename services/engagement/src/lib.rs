@@ -96,6 +96,30 @@ impl Engagements {
     }
 }
 
+impl Engagements {
+    /// Stops the root engagements of a resolved incident (and, through them, everything they
+    /// started): nobody is paged for a resolved incident.
+    async fn incident_resolved(&self, records: &Records, incident_id: &str) -> Result<(), Outcome> {
+        let all: Vec<tocsin_proto::records::Engagement> = records
+            .list(tocsin_proto::records::kinds::ENGAGEMENT)
+            .await
+            .map_err(outcome_of)?;
+        for e in all.iter().filter(|e| {
+            e.tocsin.parent.is_none() && e.tocsin.incident_record_id.as_deref() == Some(incident_id)
+        }) {
+            let reason = "incident resolved".to_string();
+            drive(
+                &self.ctx,
+                records,
+                engine::engagement_id(e),
+                Command::Stop { reason },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 impl Handler for Engagements {
     async fn handle(&self, delivery: &Delivery) -> Outcome {
         let env: Envelope<Event> = match Envelope::decode(&delivery.body) {
@@ -114,6 +138,7 @@ impl Handler for Engagements {
                 };
                 drive(&self.ctx, &records, last_segment(&a.engagement_arn), cmd).await
             }
+            Event::IncidentResolved(r) => self.incident_resolved(&records, &r.incident_id).await,
             Event::EngagementStopRequested(s) => {
                 let reason = s.reason.clone().unwrap_or_else(|| "stopped".into());
                 drive(

@@ -1,36 +1,42 @@
 //! The ingest service: alarms in, incidents out.
 //!
-//! Consumes `tocsin.ingest.alarms` (every format published to exchange `tocsin.ingest`; the
-//! routing key names the format), validates the alarm, routes it to its response plan, and
-//! creates the incident — or merges the alarm into the OPEN incident holding the same dedupe
-//! string — in one atomic store operation. Then it publishes `incident.opened` or
-//! `incident.merged` to `tocsin.events` and acks.
+//! Consumes `tocsin.ingest.alarms` — every format published to exchange `tocsin.ingest`, the
+//! routing key naming the format (`native`, `cloudwatch`, `sns`, `eventbridge`,
+//! `alertmanager`, `pagerduty`) — and serves the HTTP endpoints that publish there
+//! ([`http`]). Each alarm is parsed into one normalised shape (`tocsin_core::formats`),
+//! routed to a response plan ([`route`]), and then:
+//!
+//! - a trigger creates the incident — or merges into the OPEN incident holding the same dedupe
+//!   string — in one atomic store operation, then `incident.opened` / `incident.merged` goes to
+//!   `tocsin.events`;
+//! - a recovery resolves the open incident when the plan opts in (`autoResolve`), freeing the
+//!   dedupe string and publishing `incident.resolved` (its engagements stop);
+//! - other state changes are noted on the open incident's timeline.
 //!
 //! Redelivery is harmless: the alarm's idempotency key (client token, message id or body hash)
-//! is recorded by that same atomic operation, so a replay returns the first outcome and only
+//! is recorded by the same atomic operation, so a replay returns the first outcome and only
 //! republishes its event (consumers are idempotent too).
 
+mod apply;
+pub mod http;
+pub mod keys;
+pub mod route;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use tocsin_bus::Delivery;
 use tocsin_core::Ctx;
-use tocsin_core::alarm::{idempotency_key, validate_native};
-use tocsin_core::incident::open_incident;
-use tocsin_proto::alarm::NativeAlarm;
-use tocsin_proto::messages::{Event, IncidentMergedV1, IncidentOpenedV1};
-use tocsin_proto::routing::{QUEUE_INGEST, RK_NATIVE};
+use tocsin_core::alarm::idempotency_key;
+use tocsin_core::formats::{self, Normalized, ParseCtx, PlanRef};
+use tocsin_proto::routing::QUEUE_INGEST;
 use tocsin_runtime::consumer::{self, LoopConfig};
-use tocsin_runtime::publish::{self, Meta};
-use tocsin_runtime::records::timeline_entry;
-use tocsin_runtime::{Context, Handler, Outcome};
-use tocsin_store::{CreateIncident, CreateKind, StoreError};
+use tocsin_runtime::{Context, Handler, Outcome, Records};
 use tokio_util::sync::CancellationToken;
 
-/// How long an alarm's outcome is remembered for replays (a day covers any redelivery).
-const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
-/// First retry delay when a backend is unavailable.
-const RETRY_AFTER: Duration = Duration::from_millis(200);
+pub use apply::{dedupe_of, title_of};
+
+/// Body limit of PagerDuty events (PagerDuty's own).
+pub const PAGERDUTY_MAX_BYTES: usize = 512 * 1024;
 
 /// Handles deliveries of the ingest queue.
 #[derive(Debug, Clone)]
@@ -44,124 +50,99 @@ impl Ingest {
         Self { ctx }
     }
 
-    fn principal(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:role/tocsin-ingest",
-            self.ctx.settings.account_id
-        )
+    fn ctx_now(&self) -> Ctx {
+        let account = self.ctx.settings.account_id.clone();
+        Ctx {
+            actor: format!("arn:aws:iam::{account}:role/tocsin-ingest"),
+            account,
+            region: self.ctx.settings.region.clone(),
+            now: self.ctx.clock.now(),
+        }
     }
 
-    async fn native(&self, delivery: &Delivery) -> Outcome {
-        let alarm: NativeAlarm = match serde_json::from_slice(&delivery.body) {
-            Ok(a) => a,
-            Err(e) => return Outcome::Reject(format!("invalid native alarm: {e}")),
-        };
-        let account = self.ctx.settings.account_id.clone();
-        if let Err(e) = validate_native(&alarm, &account) {
-            return Outcome::Reject(format!("invalid native alarm: {e}"));
-        }
-        let records = self.ctx.records();
-        let plan = match records.response_plan(&alarm.response_plan_arn).await {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                return Outcome::Reject(format!(
-                    "responsePlanArn: response plan {} does not exist",
-                    alarm.response_plan_arn
-                ));
+    async fn one(
+        &self,
+        c: &Ctx,
+        records: &Records,
+        alarm: &Normalized,
+        key: &str,
+        integration: Option<&str>,
+    ) -> Outcome {
+        let plan = match route::route(records, alarm, integration).await {
+            Ok(route::Route::Plan(p)) => p,
+            Ok(route::Route::Unrouted(reason)) => {
+                if matches!(alarm.plan, PlanRef::Arn(_)) {
+                    // A native alarm naming a plan that does not exist is a publisher's error.
+                    return Outcome::Reject(reason);
+                }
+                tracing::warn!(format = %alarm.format, title = %alarm.title, %reason, "Unrouted alarm recorded.");
+                return match route::record_unrouted(records, alarm, key, &reason, c.now).await {
+                    Ok(()) => Outcome::Ack,
+                    Err(e) => Outcome::retry(apply::RETRY_AFTER, e),
+                };
             }
-            Err(e) if e.is_transient() => return Outcome::retry(RETRY_AFTER, e),
+            Err(e) if e.is_transient() => return Outcome::retry(apply::RETRY_AFTER, e),
             Err(e) => return Outcome::Reject(e.to_string()),
         };
-        let key = idempotency_key(
-            alarm.client_token.as_deref(),
-            delivery.message_id.as_deref(),
-            &delivery.body,
-        );
-        let now = self.ctx.clock.now();
-        let c = Ctx {
-            account: account.clone(),
-            region: self.ctx.settings.region.clone(),
-            now,
-            actor: self.principal(),
-        };
-        let opened = open_incident(&c, &plan, &alarm, &key);
-        let request = CreateIncident {
-            account: account.clone(),
-            incident_id: opened.incident_id.clone(),
-            dedupe: opened.record.dedupe_string.clone(),
-            idempotency_key: key.clone(),
-            idempotency_ttl: IDEMPOTENCY_TTL,
-            record: serde_json::to_string(&opened.record).unwrap_or_default(),
-            created_timeline: opened.created_timeline.iter().map(timeline_entry).collect(),
-            merged_timeline: timeline_entry(&opened.merged_event),
-        };
-        let outcome = match records.store().create_incident(&request).await {
-            Ok(o) => o,
-            Err(StoreError::Conflict { .. }) => {
-                // The incident this alarm derives exists, but its idempotency record expired:
-                // a very late redelivery. Its effects happened long ago.
-                tracing::info!(incident_id = %opened.incident_id, "Alarm replayed after its idempotency window; nothing to do.");
-                return Outcome::Ack;
-            }
-            Err(e) => return Outcome::retry(RETRY_AFTER, e),
-        };
-        let event = match outcome.kind {
-            CreateKind::Created => {
-                tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Incident opened.");
-                Event::IncidentOpened(IncidentOpenedV1 {
-                    incident_arn: opened.record.arn.clone(),
-                    incident_id: outcome.incident_id.clone(),
-                    response_plan_arn: plan.arn.clone(),
-                    title: opened.record.title.clone(),
-                    impact: opened.record.impact,
-                    engagements: opened.record.engagements.clone(),
-                })
-            }
-            CreateKind::Merged => {
-                let arn = match records.incident(&outcome.incident_id).await {
-                    Ok(Some((r, _))) => r.arn,
-                    Ok(None) => String::new(),
-                    Err(e) => return Outcome::retry(RETRY_AFTER, e),
-                };
-                tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Alarm merged into an open incident.");
-                Event::IncidentMerged(IncidentMergedV1 {
-                    incident_arn: arn,
-                    incident_id: outcome.incident_id.clone(),
-                    dedupe_string: opened.record.dedupe_string.clone(),
-                })
-            }
-        };
-        let meta = Meta {
-            account: &account,
-            idempotency_key: &format!("alarm:{key}"),
-            now,
-        };
-        match publish::event(&self.ctx.bus, &meta, event).await {
-            Ok(()) => Outcome::Ack,
-            Err(e) => Outcome::retry(RETRY_AFTER, e),
-        }
+        apply::apply(&self.ctx, c, records, &plan, alarm, key).await
+    }
+}
+
+/// The body limit of `format`.
+pub fn max_bytes(ctx: &Context, format: &str) -> usize {
+    let base = ctx.settings.max_alarm_bytes;
+    if format == formats::Format::PagerDuty.as_str() {
+        base.max(PAGERDUTY_MAX_BYTES)
+    } else {
+        base
     }
 }
 
 impl Handler for Ingest {
     async fn handle(&self, delivery: &Delivery) -> Outcome {
-        let limit = self.ctx.settings.max_alarm_bytes;
+        let limit = max_bytes(&self.ctx, &delivery.routing_key);
         if delivery.body.len() > limit {
             return Outcome::Reject(format!(
                 "body is {} bytes; the limit is {limit} bytes (TOCSIN_MAX_ALARM_BYTES)",
                 delivery.body.len()
             ));
         }
-        match delivery.routing_key.as_str() {
-            RK_NATIVE => self.native(delivery).await,
-            other => Outcome::Reject(format!(
-                "unsupported alarm format {other:?}; this version reads: {RK_NATIVE}"
-            )),
+        let c = self.ctx_now();
+        let pctx = ParseCtx {
+            account: c.account.clone(),
+            region: c.region.clone(),
+            received_at: c.now,
+        };
+        let alarms = match formats::parse(&delivery.routing_key, &delivery.body, &pctx) {
+            Ok(a) => a,
+            Err(e) => {
+                return Outcome::Reject(format!("invalid {} alarm: {e}", delivery.routing_key));
+            }
+        };
+        let token = alarms.first().and_then(|a| a.client_token.as_deref());
+        let base = idempotency_key(token, delivery.message_id.as_deref(), &delivery.body);
+        let integration = delivery
+            .headers
+            .get(route::HEADER_INTEGRATION)
+            .map(String::as_str);
+        let records = self.ctx.records();
+        let many = alarms.len() > 1;
+        for (i, alarm) in alarms.iter().enumerate() {
+            let key = if many {
+                format!("{base}#{i}")
+            } else {
+                base.clone()
+            };
+            match self.one(&c, &records, alarm, &key, integration).await {
+                Outcome::Ack => {}
+                other => return other,
+            }
         }
+        Outcome::Ack
     }
 }
 
-/// Consumes the ingest queue until `shutdown`.
+/// Consumes the ingest queue and serves the HTTP endpoints until `shutdown`.
 pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()> {
     let config = LoopConfig {
         queue: QUEUE_INGEST.into(),
@@ -169,6 +150,10 @@ pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()
         max_attempts: 10,
         grace: ctx.settings.shutdown_grace,
     };
+    if let Some(addr) = ctx.settings.ingest_addr {
+        let local = http::serve(ctx.clone(), addr, shutdown.clone()).await?;
+        tracing::info!(%local, "Ingest HTTP endpoints listening.");
+    }
     consumer::run(
         ctx.bus.clone(),
         config,

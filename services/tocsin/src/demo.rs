@@ -44,7 +44,9 @@ responsePlans:
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Runs the demo, writing the report to `out`.
-pub async fn run(settings: Settings, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+pub async fn run(mut settings: Settings, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    // The demo publishes on the bus itself; it needs no listening port.
+    settings.ingest_addr = None;
     let ctx = Context::new(settings, Backends::embedded().await?);
     let (tx, mut pages) = mpsc::unbounded_channel::<serde_json::Value>();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -61,10 +61,38 @@ enum Command {
         #[arg(long)]
         message_id: Option<String>,
     },
+    /// Manage the keys HTTP publishers present to the ingest endpoints.
+    IntegrationKey {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
     /// Print an incident, its timeline and its pages from Redis.
     Incident {
         /// Incident id (the last segment of its ARN).
         id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyAction {
+    /// Create a key (printed once; only its hash is stored).
+    Create {
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// The format it publishes: cloudwatch, sns, eventbridge, alertmanager, pagerduty, native.
+        #[arg(long)]
+        format: String,
+        /// Response plan (name or ARN) its alarms go to; without it, routing rules decide.
+        #[arg(long)]
+        plan: Option<String>,
+    },
+    /// List keys (ids and metadata).
+    List,
+    /// Revoke a key by id.
+    Revoke {
+        /// The key id shown by `list`.
+        key_id: String,
     },
 }
 
@@ -172,6 +200,14 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::IntegrationKey { action } => {
+            let Some(ctx) = connect(settings).await else {
+                return Ok(ExitCode::from(EXIT_UNAVAILABLE));
+            };
+            let code = integration_key(&ctx, action).await?;
+            ctx.bus.close().await;
+            Ok(code)
+        }
         Command::Incident { id } => {
             let Some(ctx) = connect(settings).await else {
                 return Ok(ExitCode::from(EXIT_UNAVAILABLE));
@@ -213,6 +249,49 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn integration_key(ctx: &Context, action: KeyAction) -> anyhow::Result<ExitCode> {
+    use tocsin_ingest::keys;
+    let records = ctx.records();
+    match action {
+        KeyAction::Create { name, format, plan } => {
+            let plan = plan.map(|p| {
+                if p.starts_with("arn:") {
+                    p
+                } else {
+                    tocsin_proto::arn::response_plan(&ctx.settings.account_id, &p)
+                }
+            });
+            let k =
+                keys::create(&records, &name, &format, plan.as_deref(), ctx.clock.now()).await?;
+            println!(
+                "Key id: {}\nKey:    {}\n(store the key now: it is not shown again)",
+                k.record.key_id, k.key
+            );
+        }
+        KeyAction::List => {
+            for k in keys::list(&records).await? {
+                let plan = k.response_plan_arn.as_deref().unwrap_or("(routing rules)");
+                let state = if k.revoked { "revoked" } else { "active" };
+                println!(
+                    "{}  {:<12} {:<8} {:<24} {}",
+                    k.key_id, k.format, state, k.name, plan
+                );
+            }
+        }
+        KeyAction::Revoke { key_id } => {
+            if !keys::revoke(&records, &key_id).await? {
+                eprintln!("tocsin: no integration key {key_id}");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!(
+                "Revoked {key_id}; ingest replicas refuse it within {:?}.",
+                tocsin_ingest::http::KEY_REFRESH
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn connect(settings: Settings) -> Option<Context> {

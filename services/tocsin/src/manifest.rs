@@ -57,6 +57,9 @@ pub struct Manifest {
     /// On-call rotations.
     #[serde(default)]
     pub rotations: Vec<RotationSpec>,
+    /// Routing rules.
+    #[serde(default)]
+    pub ingest_rules: Vec<RuleSpec>,
 }
 
 /// An on-call rotation.
@@ -164,6 +167,27 @@ pub struct PlanSpec {
     /// Contact aliases or ARNs (at most 5).
     #[serde(default)]
     pub engagements: Vec<String>,
+    /// Resolve the open incident when its alarm recovers.
+    #[serde(default)]
+    pub auto_resolve: bool,
+}
+
+/// A routing rule for alarms that name no plan.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Name (unique).
+    pub name: String,
+    /// Position among the rules (then by name).
+    #[serde(default)]
+    pub order: u32,
+    /// Formats it applies to (empty: all).
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// EventBridge event pattern.
+    pub event_pattern: serde_json::Value,
+    /// Target plan name (or ARN).
+    pub response_plan: String,
 }
 
 /// The records a manifest defines.
@@ -177,6 +201,8 @@ pub struct Resolved {
     pub plans: Vec<ResponsePlan>,
     /// Rotations.
     pub rotations: Vec<Rotation>,
+    /// Routing rules.
+    pub rules: Vec<IngestRule>,
 }
 
 /// Parses YAML text.
@@ -236,6 +262,7 @@ pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, Va
             actions: vec![],
             integrations: vec![],
             tags: BTreeMap::new(),
+            auto_resolve: p.auto_resolve,
         });
     }
     for (i, r) in m.rotations.iter().enumerate() {
@@ -257,6 +284,41 @@ pub fn resolve(m: &Manifest, account: &str, region: &str) -> Result<Resolved, Va
             }
         }
         out.rotations.push(rotation);
+    }
+    for (i, r) in m.ingest_rules.iter().enumerate() {
+        let f = |s: &str| format!("ingestRules[{i}].{s}");
+        c.length(&r.name, f("name"), 1, 200);
+        if let Err(e) = tocsin_core::pattern::Pattern::from_value(&r.event_pattern) {
+            c.check(false, f("eventPattern"), e.to_string());
+        }
+        for fmt in &r.formats {
+            c.check(
+                tocsin_core::formats::Format::from_key(fmt).is_some(),
+                f("formats"),
+                format!("{fmt:?} is not a format"),
+            );
+        }
+        let plan = if r.response_plan.starts_with("arn:") {
+            r.response_plan.clone()
+        } else {
+            arn::response_plan(account, &r.response_plan)
+        };
+        c.check(
+            r.response_plan.starts_with("arn:")
+                || m.response_plans.iter().any(|p| p.name == r.response_plan),
+            f("responsePlan"),
+            format!(
+                "{:?} is not a response plan of this manifest",
+                r.response_plan
+            ),
+        );
+        out.rules.push(IngestRule {
+            name: r.name.clone(),
+            order: r.order,
+            formats: r.formats.clone(),
+            event_pattern: r.event_pattern.to_string(),
+            response_plan_arn: plan,
+        });
     }
     check_with_core(&mut c, &out);
     c.finish().map(|()| out)
@@ -486,6 +548,11 @@ pub async fn apply(
             .put(kinds::RESPONSE_PLAN, &p.name, p, Expect::Any)
             .await?;
     }
+    for rule in &r.rules {
+        records
+            .put(kinds::INGEST_RULE, &rule.name, rule, Expect::Any)
+            .await?;
+    }
     for rot in &r.rotations {
         records
             .put(kinds::ROTATION, &last(&rot.rotation_arn), rot, Expect::Any)
@@ -561,7 +628,10 @@ contacts:
     fn the_example_manifest_is_valid() {
         let text = include_str!("../../../examples/manifest.yaml");
         let r = resolve(&parse(text).unwrap(), "123456789012", "us-east-1").unwrap();
-        assert_eq!((r.contacts.len(), r.rotations.len(), r.plans.len()), (4, 1, 1));
+        assert_eq!(
+            (r.contacts.len(), r.rotations.len(), r.plans.len()),
+            (4, 1, 1)
+        );
     }
 
     #[test]

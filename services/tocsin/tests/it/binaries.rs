@@ -94,6 +94,7 @@ async fn separate_worker_processes_page_and_stop_gracefully() -> anyhow::Result<
             .env("TOCSIN_NAMESPACE", &b.settings.namespace)
             .env("TOCSIN_API_ADDR", &api)
             .env("TOCSIN_API_TOKEN", TOKEN)
+            .env("TOCSIN_INGEST_ADDR", "127.0.0.1:0")
             .env("TOCSIN_LOG", "warn");
     };
     let run = |args: &[&str]| -> anyhow::Result<std::process::Output> {

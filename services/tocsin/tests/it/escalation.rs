@@ -136,3 +136,54 @@ async fn three_stage_escalation(kind: Kind, kill_between_stages: bool) -> anyhow
     assert_eq!(count(tt::PAGE_DELIVERED), 2);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stop_engagement_stops_the_plan() {
+    stop_engagement_stops_the_plan(Kind::Memory).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_stop_engagement_stops_the_plan() {
+    stop_engagement_stops_the_plan(Kind::Real).await.unwrap()
+}
+
+/// `StopEngagement` travels over the bus to the engagement service and stops the plan and
+/// every engagement it started; later stages never page.
+async fn stop_engagement_stops_the_plan(kind: Kind) -> anyhow::Result<()> {
+    let mut f = Fleet::with_manifest(kind, ESCALATION).await?;
+    f.start();
+    f.publish_alarm(alarm(None, "stop-1"), "m-stop-1").await?;
+    wait_until("stage 1 to page ann", DEADLINE, || async {
+        (!pages_to(&f, "ann").is_empty()).then_some(())
+    })
+    .await?;
+    let records = f.records();
+    let all: Vec<Engagement> = records.list(kinds::ENGAGEMENT).await?;
+    let root = all
+        .iter()
+        .find(|e| e.tocsin.parent.is_none())
+        .expect("root engagement");
+    tocsin_engagement::stop_engagement(
+        &f.ctx,
+        &records,
+        &root.engagement_arn,
+        Some("handled by phone".into()),
+    )
+    .await?;
+    wait_until("every engagement to stop", DEADLINE, || async {
+        let all: Vec<Engagement> = records.list(kinds::ENGAGEMENT).await.ok()?;
+        all.iter()
+            .all(|e| e.tocsin.status == EngagementStatus::Stopped)
+            .then_some(())
+    })
+    .await?;
+    f.clock.advance(Duration::hours(1));
+    wait_until("every timer to have fired", DEADLINE, || async {
+        (records.store().timer_count(TIMER_SET).await.ok()? == 0).then_some(())
+    })
+    .await?;
+    f.wait_drained(QUEUE_NOTIFIER).await?;
+    f.stop().await?;
+    assert!(pages_to(&f, "bob").is_empty() && pages_to(&f, "cid").is_empty());
+    Ok(())
+}

@@ -61,6 +61,11 @@ impl Fleet {
         })
     }
 
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use tocsin_core::clock::Clock;
+        self.clock.now()
+    }
+
     pub fn records(&self) -> Records {
         self.ctx.records()
     }

@@ -5,4 +5,5 @@
 mod binaries;
 mod escalation;
 mod fleet;
+mod ingest;
 mod paging;
