@@ -18,7 +18,11 @@ fn bless() -> bool {
 }
 
 fn dir(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(sub)
+    // The runner's CARGO_MANIFEST_DIR, when set, is the checkout being tested even if the
+    // binary was built in another one sharing the target directory.
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    root.join(sub)
 }
 
 fn t0() -> DateTime<Utc> {

@@ -44,6 +44,12 @@ pub const HEADER_ATTEMPT: &str = "x-tocsin-attempt";
 pub const HEADER_RETRY_REASON: &str = "x-tocsin-retry-reason";
 /// Reason recorded when a message that keeps coming back unsettled is dead-lettered.
 pub const REASON_DELIVERY_LIMIT: &str = "delivery limit exceeded";
+/// Header keeping the exchange a message was first published to, across retries.
+pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-tocsin-original-exchange";
+/// Header keeping the routing key a message was first published with, across retries: the
+/// delay queue returns it to its work queue by the queue's name, and handlers that read the
+/// routing key (ingest: the alarm format) must still see the original one.
+pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-tocsin-original-routing-key";
 /// Header carrying the W3C trace context of the publisher.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
@@ -170,6 +176,18 @@ impl std::fmt::Debug for Acker {
 }
 
 impl Delivery {
+    /// Restores the exchange and routing key the message was first published with (a retried
+    /// message comes back from its delay queue under the queue's name).
+    pub(crate) fn with_original_route(mut self) -> Self {
+        if let Some(rk) = self.headers.get(HEADER_ORIGINAL_ROUTING_KEY) {
+            self.routing_key = rk.clone();
+        }
+        if let Some(x) = self.headers.get(HEADER_ORIGINAL_EXCHANGE) {
+            self.exchange = x.clone();
+        }
+        self
+    }
+
     /// Handler attempt number: 0 on the first delivery, incremented by every [`Delivery::retry`].
     pub fn attempt(&self) -> u32 {
         self.headers

@@ -4,8 +4,8 @@
 //! the attempt counter and records why; a dead letter records why and where it came from.
 
 use crate::{
-    Delivery, HEADER_ATTEMPT, HEADER_DLQ_REASON, HEADER_ORIGIN_QUEUE, HEADER_RETRY_REASON,
-    OutgoingMessage, topology::retry_name,
+    Delivery, HEADER_ATTEMPT, HEADER_DLQ_REASON, HEADER_ORIGIN_QUEUE, HEADER_ORIGINAL_EXCHANGE,
+    HEADER_ORIGINAL_ROUTING_KEY, HEADER_RETRY_REASON, OutgoingMessage, topology::retry_name,
 };
 
 /// The copy sent to `<queue>.retry` through the default exchange: same body and message id,
@@ -37,6 +37,13 @@ pub(crate) fn dead_letter_copy(
 fn base_copy(delivery: &Delivery, exchange: String, routing_key: String) -> OutgoingMessage {
     let mut headers = delivery.headers.clone();
     headers.insert(HEADER_ORIGIN_QUEUE.to_owned(), delivery.queue.clone());
+    // The first route wins: a message retried twice still remembers where it was published.
+    headers
+        .entry(HEADER_ORIGINAL_ROUTING_KEY.to_owned())
+        .or_insert_with(|| delivery.routing_key.clone());
+    headers
+        .entry(HEADER_ORIGINAL_EXCHANGE.to_owned())
+        .or_insert_with(|| delivery.exchange.clone());
     OutgoingMessage {
         exchange,
         routing_key,

@@ -31,6 +31,17 @@ pub const KEYS: &[&str] = &[
     "shutdown_grace_secs",
     "webhook_timeout_ms",
     "send_attempts",
+    "public_url",
+    "webhook_secret",
+    "smtp_url",
+    "smtp_from",
+    "sms_provider_url",
+    "sms_account_sid",
+    "sms_auth_token",
+    "sms_from",
+    "notifier_concurrency",
+    "notifier_breaker_failures",
+    "notifier_breaker_cooldown_secs",
     "ingest_addr",
     "ingest_rate_per_minute",
 ];
@@ -121,6 +132,28 @@ struct Raw {
     webhook_timeout_ms: u64,
     #[serde(default = "d_send_attempts", deserialize_with = "num")]
     send_attempts: u32,
+    #[serde(default)]
+    public_url: Option<String>,
+    #[serde(default)]
+    webhook_secret: Option<String>,
+    #[serde(default)]
+    smtp_url: Option<String>,
+    #[serde(default = "d_smtp_from")]
+    smtp_from: String,
+    #[serde(default)]
+    sms_provider_url: Option<String>,
+    #[serde(default)]
+    sms_account_sid: Option<String>,
+    #[serde(default)]
+    sms_auth_token: Option<String>,
+    #[serde(default)]
+    sms_from: Option<String>,
+    #[serde(default = "d_notifier_concurrency", deserialize_with = "num")]
+    notifier_concurrency: u32,
+    #[serde(default = "d_breaker_failures", deserialize_with = "num")]
+    notifier_breaker_failures: u32,
+    #[serde(default = "d_breaker_cooldown", deserialize_with = "num")]
+    notifier_breaker_cooldown_secs: u64,
     #[serde(default = "d_ingest_addr")]
     ingest_addr: String,
     #[serde(default = "d_ingest_rate", deserialize_with = "num")]
@@ -165,6 +198,18 @@ fn d_webhook_timeout() -> u64 {
 }
 fn d_send_attempts() -> u32 {
     8
+}
+fn d_smtp_from() -> String {
+    "Tocsin <tocsin@localhost>".into()
+}
+fn d_notifier_concurrency() -> u32 {
+    16
+}
+fn d_breaker_failures() -> u32 {
+    5
+}
+fn d_breaker_cooldown() -> u64 {
+    30
 }
 fn d_ingest_addr() -> String {
     "127.0.0.1:8090".into()
@@ -215,6 +260,35 @@ pub struct Settings {
     pub webhook_timeout: Duration,
     /// `TOCSIN_SEND_ATTEMPTS`: deliveries of one page before it is reported failed.
     pub send_attempts: u32,
+    /// `TOCSIN_PUBLIC_URL`: where people and providers reach this deployment's API (acknowledge
+    /// links in pages, provider status callbacks); none = pages carry no link. No trailing `/`.
+    pub public_url: Option<String>,
+    /// `TOCSIN_WEBHOOK_SECRET`: Standard Webhooks signing secret (`whsec_<base64>`, or any other
+    /// text used as the key bytes); none = webhooks are not signed.
+    pub webhook_secret: Option<SecretString>,
+    /// `TOCSIN_SMTP_URL`: the SMTP relay of EMAIL pages (`smtp://host:port`,
+    /// `smtp://host?tls=required` for STARTTLS, `smtps://user:pass@host` for implicit TLS; may
+    /// hold a password: secret); none = mails are logged, not sent.
+    pub smtp_url: Option<SecretString>,
+    /// `TOCSIN_SMTP_FROM`: sender of EMAIL pages (`Name <address>` or `address`).
+    pub smtp_from: String,
+    /// `TOCSIN_SMS_PROVIDER_URL`: base URL of the SMS and voice provider API (Twilio's shape,
+    /// e.g. `https://api.twilio.com`); none = SMS and VOICE pages fail. No trailing `/`.
+    pub sms_provider_url: Option<String>,
+    /// `TOCSIN_SMS_ACCOUNT_SID`: provider account (required with a provider URL).
+    pub sms_account_sid: Option<String>,
+    /// `TOCSIN_SMS_AUTH_TOKEN`: provider token (required with a provider URL; secret).
+    pub sms_auth_token: Option<SecretString>,
+    /// `TOCSIN_SMS_FROM`: sender number of SMS and voice pages (required with a provider URL).
+    pub sms_from: Option<String>,
+    /// `TOCSIN_NOTIFIER_CONCURRENCY`: calls in flight per notifier driver (1–1000).
+    pub notifier_concurrency: usize,
+    /// `TOCSIN_NOTIFIER_BREAKER_FAILURES`: consecutive transient failures that open a driver's
+    /// circuit (1–1000).
+    pub notifier_breaker_failures: u32,
+    /// `TOCSIN_NOTIFIER_BREAKER_COOLDOWN_SECS`: how long an open circuit fails sends fast before
+    /// one probe goes through (1–3600).
+    pub notifier_breaker_cooldown: Duration,
     /// `TOCSIN_INGEST_ADDR`: where the ingest HTTP endpoints listen (`off`: not served).
     pub ingest_addr: Option<SocketAddr>,
     /// `TOCSIN_INGEST_RATE_PER_MINUTE`: requests per minute per integration key (bursts too).
@@ -256,6 +330,11 @@ impl Settings {
     /// The AMQP URL with its password hidden, for logs.
     pub fn amqp_url_redacted(&self) -> String {
         redact(self.amqp_url.expose_secret())
+    }
+
+    /// The SMTP relay URL with its password hidden, for logs.
+    pub fn smtp_url_redacted(&self) -> Option<String> {
+        self.smtp_url.as_ref().map(|u| redact(u.expose_secret()))
     }
 }
 
@@ -359,8 +438,12 @@ impl Raw {
                 "must be between 100 and 300000",
             ));
         }
+        self.validate_notifier()?;
         if !(1..=1_000_000).contains(&self.ingest_rate_per_minute) {
-            return Err(invalid("ingest_rate_per_minute", "must be between 1 and 1000000"));
+            return Err(invalid(
+                "ingest_rate_per_minute",
+                "must be between 1 and 1000000",
+            ));
         }
         let ingest_addr = match self.ingest_addr.as_str() {
             "" | "off" => None,
@@ -388,8 +471,160 @@ impl Raw {
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             webhook_timeout: Duration::from_millis(self.webhook_timeout_ms),
             send_attempts: self.send_attempts,
+            public_url: self.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            webhook_secret: self.webhook_secret.map(Into::into),
+            smtp_url: self.smtp_url.map(Into::into),
+            smtp_from: self.smtp_from,
+            sms_provider_url: self
+                .sms_provider_url
+                .map(|u| u.trim_end_matches('/').to_string()),
+            sms_account_sid: self.sms_account_sid,
+            sms_auth_token: self.sms_auth_token.map(Into::into),
+            sms_from: self.sms_from,
+            notifier_concurrency: self.notifier_concurrency as usize,
+            notifier_breaker_failures: self.notifier_breaker_failures,
+            notifier_breaker_cooldown: Duration::from_secs(self.notifier_breaker_cooldown_secs),
         })
     }
+}
+
+// === notifier channel settings ===
+
+impl Raw {
+    /// Rules of the notifier's channel settings (`TOCSIN_PUBLIC_URL`, `TOCSIN_SMTP_*`,
+    /// `TOCSIN_SMS_*`, `TOCSIN_WEBHOOK_SECRET`, `TOCSIN_NOTIFIER_*`).
+    fn validate_notifier(&self) -> Result<(), ConfigError> {
+        for (key, url) in [
+            ("public_url", &self.public_url),
+            ("sms_provider_url", &self.sms_provider_url),
+        ] {
+            if let Some(u) = url
+                && !is_http_url(u)
+            {
+                return Err(invalid(
+                    key,
+                    format!("must be an http:// or https:// URL, got {:?}", redact(u)),
+                ));
+            }
+        }
+        if let Some(secret) = &self.webhook_secret {
+            let ok = match secret.strip_prefix("whsec_") {
+                Some(b64) => is_base64(b64),
+                None => !secret.is_empty(),
+            };
+            if !ok {
+                return Err(invalid(
+                    "webhook_secret",
+                    "must be whsec_ followed by standard base64, or other non-empty text",
+                ));
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            check_smtp_url(url).map_err(|rule| invalid("smtp_url", rule))?;
+        }
+        let from_ok = self.smtp_from.contains('@')
+            && !self.smtp_from.contains(['\r', '\n'])
+            && self.smtp_from.len() <= 320;
+        if !from_ok {
+            return Err(invalid(
+                "smtp_from",
+                format!(
+                    "must be an address like Tocsin <tocsin@example.com>, got {:?}",
+                    self.smtp_from
+                ),
+            ));
+        }
+        if self.sms_provider_url.is_some() {
+            for (key, value) in [
+                ("sms_account_sid", &self.sms_account_sid),
+                ("sms_auth_token", &self.sms_auth_token),
+                ("sms_from", &self.sms_from),
+            ] {
+                if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
+                    return Err(invalid(key, "is required with TOCSIN_SMS_PROVIDER_URL"));
+                }
+            }
+        }
+        if let Some(sid) = &self.sms_account_sid
+            && (sid.is_empty() || !sid.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(invalid("sms_account_sid", "must be letters and digits"));
+        }
+        if !(1..=1000).contains(&self.notifier_concurrency) {
+            return Err(invalid(
+                "notifier_concurrency",
+                format!(
+                    "must be between 1 and 1000, got {}",
+                    self.notifier_concurrency
+                ),
+            ));
+        }
+        if !(1..=1000).contains(&self.notifier_breaker_failures) {
+            return Err(invalid(
+                "notifier_breaker_failures",
+                "must be between 1 and 1000",
+            ));
+        }
+        if !(1..=3600).contains(&self.notifier_breaker_cooldown_secs) {
+            return Err(invalid(
+                "notifier_breaker_cooldown_secs",
+                "must be between 1 and 3600",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `http://` or `https://` followed by a host.
+fn is_http_url(u: &str) -> bool {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.starts_with(['/', ':']) && !r.contains(char::is_whitespace)
+    })
+}
+
+/// Standard base64 with padding, at least one byte.
+fn is_base64(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && s.len().is_multiple_of(4)
+        && s.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// The URL forms the notifier's SMTP client (lettre) accepts, checked at start so that a typo
+/// stops the process instead of failing every EMAIL page.
+fn check_smtp_url(url: &str) -> Result<(), String> {
+    let shown = redact(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(format!(
+            "must be smtp://host[:port] or smtps://host[:port], got {shown:?}"
+        ));
+    };
+    if !matches!(scheme, "smtp" | "smtps") {
+        return Err(format!("scheme must be smtp or smtps, got {shown:?}"));
+    }
+    let (authority_path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = authority_path.split('/').next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!("must name a host, got {shown:?}"));
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("tls", "required" | "opportunistic")) if scheme == "smtp" => {}
+            Some(("tls", _)) if scheme == "smtps" => {}
+            Some(("tls", v)) => {
+                return Err(format!("tls must be required or opportunistic, got {v:?}"));
+            }
+            _ => return Err(format!("unknown parameter {pair:?} (only tls is known)")),
+        }
+    }
+    Ok(())
 }
 
 /// Hides the password of a URL (`scheme://user:****@host`).
@@ -480,6 +715,81 @@ mod tests {
         let s = Settings::from_figment(Figment::new().merge(Toml::file(&f))).unwrap();
         assert_eq!((s.region.as_str(), s.prefetch), ("eu-west-1", 8));
         assert!(Settings::load(Some(&dir.join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn notifier_settings_have_defaults_and_rules() {
+        let s = Settings::default();
+        assert!(s.smtp_url.is_none() && s.sms_provider_url.is_none() && s.public_url.is_none());
+        assert_eq!(s.smtp_from, "Tocsin <tocsin@localhost>");
+        assert_eq!(s.notifier_concurrency, 16);
+        assert_eq!(s.notifier_breaker_failures, 5);
+        assert_eq!(s.notifier_breaker_cooldown, Duration::from_secs(30));
+
+        let s = with(&[
+            ("public_url", "https://tocsin.example.com/"),
+            ("smtp_url", "smtps://mailer:hunter2hunter2@mail.example.com"),
+            ("sms_provider_url", "http://127.0.0.1:9/"),
+            ("sms_account_sid", "AC0123"),
+            ("sms_auth_token", "tok-sms-secret"),
+            ("sms_from", "+15550001111"),
+            ("webhook_secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            ("notifier_concurrency", "4"),
+        ])
+        .unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://tocsin.example.com"));
+        assert_eq!(s.sms_provider_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            s.smtp_url_redacted().as_deref(),
+            Some("smtps://mailer:****@mail.example.com")
+        );
+        let dbg = format!("{s:?}");
+        for secret in ["hunter2", "tok-sms-secret", "MfKQ9r8"] {
+            assert!(!dbg.contains(secret), "{dbg}");
+        }
+
+        for (pairs, key) in [
+            (&[("smtp_url", "http://mail")][..], "TOCSIN_SMTP_URL:"),
+            (
+                &[("smtp_url", "smtp://mail?tls=always")][..],
+                "TOCSIN_SMTP_URL:",
+            ),
+            (&[("smtp_url", "smtp://:25")][..], "TOCSIN_SMTP_URL:"),
+            (&[("smtp_from", "nobody")][..], "TOCSIN_SMTP_FROM:"),
+            (
+                &[("public_url", "tocsin.example.com")][..],
+                "TOCSIN_PUBLIC_URL:",
+            ),
+            (
+                &[("webhook_secret", "whsec_not base64")][..],
+                "TOCSIN_WEBHOOK_SECRET:",
+            ),
+            (
+                &[("sms_provider_url", "http://p")][..],
+                "TOCSIN_SMS_ACCOUNT_SID:",
+            ),
+            (
+                &[("notifier_concurrency", "0")][..],
+                "TOCSIN_NOTIFIER_CONCURRENCY:",
+            ),
+            (
+                &[("notifier_breaker_failures", "0")][..],
+                "TOCSIN_NOTIFIER_BREAKER_FAILURES:",
+            ),
+            (
+                &[("notifier_breaker_cooldown_secs", "0")][..],
+                "TOCSIN_NOTIFIER_BREAKER_COOLDOWN_SECS:",
+            ),
+        ] {
+            let e = with(pairs).unwrap_err().to_string();
+            assert!(e.starts_with(key), "{pairs:?}: {e}");
+        }
+        let e = with(&[("smtp_url", "ftp://u:hunter2@mail")])
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(with(&[("smtp_url", "smtp://127.0.0.1:2525?tls=required")]).is_ok());
+        assert!(with(&[("webhook_secret", "a plain passphrase")]).is_ok());
     }
 
     #[test]

@@ -183,6 +183,7 @@ fn delivery_of(
             _channel: channel,
         }),
     }
+    .with_original_route()
 }
 
 /// Settles one RabbitMQ delivery.

@@ -97,6 +97,7 @@ pub(super) fn delivery(
         user_id: None,
         acker: Acker::Memory(acker),
     }
+    .with_original_route()
 }
 
 /// Settles one in-memory delivery.

@@ -193,6 +193,7 @@ pub async fn retry_redelivers_after_the_delay_with_the_attempt_counted(
     let mut consumer = bus.consume(INCIDENTS, prefetch(4)).await?;
     let first = next(&mut consumer).await?;
     ensure!(first.attempt() == 0);
+    let first_exchange = first.exchange.clone();
     first
         .retry(Duration::from_millis(300), "store timed out")
         .await?;
@@ -205,9 +206,25 @@ pub async fn retry_redelivers_after_the_delay_with_the_attempt_counted(
     ensure!(again.headers.get(HEADER_ORIGIN_QUEUE).map(String::as_str) == Some(INCIDENTS));
     ensure!(again.headers.get("traceparent").map(String::as_str) == Some("00-t"));
     ensure!(!again.redelivered);
+    // Handlers still see where it was published, not the delay queue's route back.
+    ensure!(
+        again.routing_key == "incident.opened",
+        "routing key {}",
+        again.routing_key
+    );
+    ensure!(
+        again.exchange == first_exchange,
+        "exchange {}",
+        again.exchange
+    );
     again.retry(Duration::from_millis(100), "again").await?;
     let third = next(&mut consumer).await?;
     ensure!(third.attempt() == 2);
+    ensure!(
+        third.routing_key == "incident.opened",
+        "routing key after two retries {}",
+        third.routing_key
+    );
     third.ack().await?;
     ensure!(bus.message_count(&retry_name(INCIDENTS)).await? == 0);
     Ok(())
@@ -222,7 +239,13 @@ pub async fn dead_letter_lands_in_the_dlq_with_its_reason(bus: Bus) -> anyhow::R
         .dead_letter("schema v9 unknown")
         .await?;
     let dead = get_soon(&bus, &dlq_name(INCIDENTS)).await?;
-    ensure!(dead.exchange == DLX);
+    // A dead letter shows where it was first published, so an operator can send it back.
+    ensure!(dead.exchange == EVENTS, "exchange {}", dead.exchange);
+    ensure!(
+        dead.routing_key == "incident.opened",
+        "routing key {}",
+        dead.routing_key
+    );
     ensure!(dead.message_id.as_deref() == Some("x1"));
     ensure!(dead.headers.get(HEADER_DLQ_REASON).map(String::as_str) == Some("schema v9 unknown"));
     ensure!(dead.headers.get(HEADER_ORIGIN_QUEUE).map(String::as_str) == Some(INCIDENTS));

@@ -44,19 +44,6 @@ const RESOLVED: &str =
 const PD_TRIGGER: &str =
     include_str!("../../../../crates/core/tests/fixtures/pagerduty/trigger.json");
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
-
 on_both_backends!(
     a_cloudwatch_alarm_is_routed_by_rule_and_merged_by_alarm_arn,
     alertmanager_over_http_opens_then_resolves,

@@ -9,19 +9,6 @@ use tocsin_testkit::{Kind, wait_until};
 
 use crate::fleet::{DEADLINE, Fleet, alarm, id_of};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
-
 on_both_backends!(
     first_page_end_to_end,
     same_dedupe_string_merges_without_paging,

@@ -1,0 +1,73 @@
+//! `SMS`: a text message through the provider's Messages API ([`super::provider`]).
+//!
+//! The body is the subject, the content, the accept code and the acknowledge link when
+//! `TOCSIN_PUBLIC_URL` is set, cut to the provider's 1,600 characters.
+
+use std::sync::Arc;
+
+use tocsin_proto::messages::SendPageV1;
+
+use super::provider::{ProviderClient, Resource};
+use super::{SendError, text};
+
+/// Longest body the provider takes.
+const MAX_BODY: usize = 1600;
+
+/// Sends pages as SMS.
+pub(crate) struct SmsDriver {
+    provider: Option<Arc<ProviderClient>>,
+}
+
+impl SmsDriver {
+    pub(crate) fn new(provider: Option<Arc<ProviderClient>>) -> Self {
+        Self { provider }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match &self.provider {
+            Some(p) => format!("provider {}", p.base()),
+            None => "no SMS provider configured".into(),
+        }
+    }
+
+    pub(crate) async fn send(&self, page: &SendPageV1) -> Result<String, SendError> {
+        let Some(provider) = &self.provider else {
+            return Err(SendError::Permanent("no SMS provider configured".into()));
+        };
+        check_e164(&page.address)?;
+        let body = body(page, text::accept_link(provider.public_url(), page));
+        let created = provider
+            .create(Resource::Messages, page, &[("Body", body.as_str())])
+            .await?;
+        Ok(format!(
+            "SMS accepted by the provider: sid {}, status {}",
+            created.sid, created.status
+        ))
+    }
+}
+
+/// The text of the message.
+pub(crate) fn body(page: &SendPageV1, link: Option<String>) -> String {
+    let tail = match link {
+        Some(link) => format!("\nAccept code: {}\n{link}", page.accept_code),
+        None => format!("\nAccept code: {}", page.accept_code),
+    };
+    let head = format!("{}\n{}", page.subject.trim(), page.content.trim());
+    let room = MAX_BODY.saturating_sub(tail.chars().count());
+    format!("{}{tail}", text::truncate(head.trim(), room))
+}
+
+/// Phone numbers in E.164 (`+` and 8–15 digits), as the provider wants them.
+pub(crate) fn check_e164(address: &str) -> Result<(), SendError> {
+    let digits = address.strip_prefix('+').unwrap_or_default();
+    let ok = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if ok {
+        Ok(())
+    } else {
+        Err(SendError::Permanent(format!(
+            "{address:?} is not a phone number in E.164 form (+ and 8-15 digits)"
+        )))
+    }
+}
