@@ -707,6 +707,18 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid() {
+        let f = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../config/tocsin.example.toml");
+        assert!(f.exists(), "{f:?}");
+        let s = Settings::from_figment(Figment::new().merge(Toml::file(&f))).unwrap();
+        assert_eq!(
+            (s.region.as_str(), s.ingest_rate_per_minute),
+            ("us-east-1", 600)
+        );
+    }
+
+    #[test]
     fn a_file_layer_is_read_and_validated() {
         let dir = std::env::temp_dir().join(format!("tocsin-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
