@@ -288,3 +288,102 @@ async fn an_event_no_rule_matches_is_recorded_as_unrouted(kind: Kind) -> anyhow:
     assert!(f.incidents().await.is_empty());
     Ok(())
 }
+
+/// Four ingest replicas race over shuffled, duplicated alarms on real RabbitMQ and Redis:
+/// exactly one incident and one first page per dedupe string, every other alarm a merge, and
+/// no redelivered duplicate counted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_ingest_replicas_race_over_duplicated_alarms() -> anyhow::Result<()> {
+    use rand::seq::SliceRandom;
+    const KEYS: usize = 100;
+    const PER_KEY: usize = 20;
+    let mut f = Fleet::with_manifest(Kind::Real, MANIFEST).await?;
+    let token = CancellationToken::new();
+    let mut roles = Vec::new();
+    for _ in 0..4 {
+        let mut ctx = f.ctx.clone();
+        ctx.bus = f.backends.another_bus().await?;
+        roles.push(tocsin::roles::start(
+            &ctx,
+            &[tocsin::roles::Role::Ingest],
+            &token,
+        ));
+    }
+    roles.push(tocsin::roles::start(
+        &f.ctx,
+        &[
+            tocsin::roles::Role::Engagement,
+            tocsin::roles::Role::Notifier,
+        ],
+        &token,
+    ));
+
+    let plan = tocsin_proto::arn::response_plan(f.records().account(), "db-outage");
+    let mut messages = Vec::new();
+    for k in 0..KEYS {
+        for j in 0..PER_KEY {
+            let alarm = serde_json::json!({ "responsePlanArn": plan, "dedupeString": format!("key-{k}"), "clientToken": format!("{k}-{j}") });
+            let body = serde_json::to_vec(&alarm)?;
+            // Every alarm is published twice with the same message id: a redelivery.
+            for _ in 0..2 {
+                messages.push(
+                    OutgoingMessage::new(EXCHANGE_INGEST, "native", body.clone())
+                        .with_message_id(format!("m-{k}-{j}")),
+                );
+            }
+        }
+    }
+    messages.shuffle(&mut rand::rng());
+    let publisher = f.backends.another_bus().await?;
+    let mut sends = tokio::task::JoinSet::new();
+    for chunk in messages.chunks(200).map(<[_]>::to_vec) {
+        let bus = publisher.clone();
+        sends.spawn(async move {
+            for m in chunk {
+                bus.publish(m).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(r) = sends.join_next().await {
+        r??;
+    }
+    let deadline = std::time::Duration::from_secs(120);
+    wait_until("one first page per dedupe string", deadline, || async {
+        (f.receiver.received().len() >= KEYS).then_some(())
+    })
+    .await?;
+    f.wait_drained(tocsin_proto::routing::QUEUE_INGEST).await?;
+    f.wait_drained(tocsin_proto::routing::QUEUE_ENGAGEMENT)
+        .await?;
+    f.wait_drained(tocsin_proto::routing::QUEUE_NOTIFIER)
+        .await?;
+    token.cancel();
+    for set in roles {
+        tocsin::roles::join(set, &token).await?;
+    }
+    publisher.close().await;
+
+    let incidents = f.incidents().await;
+    assert_eq!(incidents.len(), KEYS, "one incident per dedupe string");
+    let mut merges = 0;
+    for i in &incidents {
+        merges += f
+            .timeline(i)
+            .await
+            .iter()
+            .filter(|e| e.event_type == tt::INCIDENT_MERGED)
+            .count();
+    }
+    assert_eq!(
+        merges,
+        KEYS * (PER_KEY - 1),
+        "every other alarm merged once; redeliveries add nothing"
+    );
+    assert_eq!(
+        f.receiver.received().len(),
+        KEYS,
+        "one first page per incident"
+    );
+    Ok(())
+}
