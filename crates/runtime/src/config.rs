@@ -44,6 +44,7 @@ pub const KEYS: &[&str] = &[
     "notifier_breaker_cooldown_secs",
     "ingest_addr",
     "ingest_rate_per_minute",
+    "aws_credentials",
 ];
 
 /// A configuration error, naming the key.
@@ -158,6 +159,8 @@ struct Raw {
     ingest_addr: String,
     #[serde(default = "d_ingest_rate", deserialize_with = "num")]
     ingest_rate_per_minute: u32,
+    #[serde(default)]
+    aws_credentials: Option<String>,
 }
 
 fn d_amqp() -> String {
@@ -293,6 +296,20 @@ pub struct Settings {
     pub ingest_addr: Option<SocketAddr>,
     /// `TOCSIN_INGEST_RATE_PER_MINUTE`: requests per minute per integration key (bursts too).
     pub ingest_rate_per_minute: u32,
+    /// `TOCSIN_AWS_CREDENTIALS`: the access keys of the AWS-protocol API, comma-separated
+    /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]` (secret); none = that API refuses all.
+    pub aws_credentials: Vec<AwsCredential>,
+}
+
+/// One SigV4 access key of the AWS-protocol API and the only account it sees.
+#[derive(Debug, Clone)]
+pub struct AwsCredential {
+    /// Access key id (`Credential=<id>/...` in a signed request).
+    pub access_key_id: String,
+    /// Secret access key (never logged).
+    pub secret_access_key: SecretString,
+    /// Account of every record the key reads or writes (12 digits).
+    pub account_id: String,
 }
 
 impl Default for Settings {
@@ -445,11 +462,13 @@ impl Raw {
                 "must be between 1 and 1000000",
             ));
         }
+        let aws_credentials = self.aws_credentials()?;
         let ingest_addr = match self.ingest_addr.as_str() {
             "" | "off" => None,
             a => Some(addr("ingest_addr", a)?),
         };
         Ok(Settings {
+            aws_credentials,
             ingest_addr,
             ingest_rate_per_minute: self.ingest_rate_per_minute,
             api_addr: addr("api_addr", &self.api_addr)?,
@@ -485,6 +504,61 @@ impl Raw {
             notifier_breaker_failures: self.notifier_breaker_failures,
             notifier_breaker_cooldown: Duration::from_secs(self.notifier_breaker_cooldown_secs),
         })
+    }
+}
+
+// === AWS-protocol API credentials ===
+
+impl Raw {
+    /// Parses `TOCSIN_AWS_CREDENTIALS`. Messages name the entry by position and access key id,
+    /// never by its secret.
+    fn aws_credentials(&self) -> Result<Vec<AwsCredential>, ConfigError> {
+        let Some(list) = self.aws_credentials.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<AwsCredential> = Vec::new();
+        for (i, entry) in list.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let bad = |rule: String| invalid("aws_credentials", format!("entry {}: {rule}", i + 1));
+            let parts: Vec<&str> = entry.split(':').collect();
+            let (id, secret, account) = match parts[..] {
+                [id, secret] => (id, secret, self.account_id.as_str()),
+                [id, secret, account] => (id, secret, account),
+                _ => {
+                    return Err(bad(
+                        "must be ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]".into()
+                    ));
+                }
+            };
+            let id_ok =
+                (16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !id_ok {
+                return Err(bad(format!(
+                    "access key id must be 16-128 letters and digits, got {id:?}"
+                )));
+            }
+            if secret.len() < 16 || secret.contains(char::is_whitespace) {
+                return Err(bad(format!(
+                    "secret access key of {id} must be at least 16 characters without spaces"
+                )));
+            }
+            if !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(bad(format!(
+                    "account of {id} must be 12 digits, got {account:?}"
+                )));
+            }
+            if out.iter().any(|c| c.access_key_id == id) {
+                return Err(bad(format!("access key id {id} is listed twice")));
+            }
+            out.push(AwsCredential {
+                access_key_id: id.to_string(),
+                secret_access_key: secret.to_string().into(),
+                account_id: account.to_string(),
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -802,6 +876,43 @@ mod tests {
         assert!(!e.contains("hunter2"), "{e}");
         assert!(with(&[("smtp_url", "smtp://127.0.0.1:2525?tls=required")]).is_ok());
         assert!(with(&[("webhook_secret", "a plain passphrase")]).is_ok());
+    }
+
+    #[test]
+    fn aws_credentials_parse_with_the_default_account() {
+        assert!(Settings::default().aws_credentials.is_empty());
+        let s = with(&[(
+            "aws_credentials",
+            "AKIDEXAMPLE0000001:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, AKIDEXAMPLE0000002:other-secret-0123456789:210987654321",
+        )])
+        .unwrap();
+        let got: Vec<_> = s
+            .aws_credentials
+            .iter()
+            .map(|c| (c.access_key_id.as_str(), c.account_id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("AKIDEXAMPLE0000001", "123456789012"),
+                ("AKIDEXAMPLE0000002", "210987654321")
+            ]
+        );
+        assert!(!format!("{s:?}").contains("wJalrXUtnFEMI"));
+        for bad in [
+            "AKIDEXAMPLE0000001",
+            "short:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "AKIDEXAMPLE0000001:tiny",
+            "AKIDEXAMPLE0000001:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY:12",
+            "AKIDEXAMPLE0000001:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY,AKIDEXAMPLE0000001:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ] {
+            let e = with(&[("aws_credentials", bad)]).unwrap_err().to_string();
+            assert!(
+                e.starts_with("TOCSIN_AWS_CREDENTIALS: entry "),
+                "{bad}: {e}"
+            );
+            assert!(!e.contains("wJalrXUtnFEMI"), "{e}");
+        }
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! The API service. This version serves the native read API over the records the paging path
-//! writes, behind a bearer token; the AWS `ssm-incidents` / `ssm-contacts` JSON protocols with
-//! SigV4 come with the API issue and mount on the same router.
+//! The API service: the native API (bearer token) and the AWS `ssm-incidents` restJson1
+//! protocol (SigV4, see `aws`), on one listener. `ssm-contacts` mounts on the same router next.
 //!
 //! | route | what |
 //! |---|---|
@@ -16,6 +15,8 @@
 //! | `GET /v1/integration-keys` | the keys (ids and metadata, never the secrets) |
 //! | `DELETE /v1/integration-keys/{keyId}` | revoke a key |
 //! | `GET /v1/unrouted-events` | alarms no plan took |
+
+mod aws;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
@@ -108,7 +109,10 @@ pub fn router(ctx: &Context) -> Router {
         .route("/v1/unrouted-events", get(unrouted))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state);
-    Health::new(ctx.store.clone()).router().merge(v1)
+    Health::new(ctx.store.clone())
+        .router()
+        .merge(v1)
+        .merge(aws::router(ctx))
 }
 
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {

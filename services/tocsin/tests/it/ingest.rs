@@ -297,7 +297,7 @@ async fn four_ingest_replicas_race_over_duplicated_alarms() -> anyhow::Result<()
     use rand::seq::SliceRandom;
     const KEYS: usize = 100;
     const PER_KEY: usize = 20;
-    let mut f = Fleet::with_manifest(Kind::Real, MANIFEST).await?;
+    let f = Fleet::with_manifest(Kind::Real, MANIFEST).await?;
     let token = CancellationToken::new();
     let mut roles = Vec::new();
     for _ in 0..4 {

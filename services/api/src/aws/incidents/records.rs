@@ -1,0 +1,255 @@
+//! `StartIncident`, `GetIncidentRecord`, `ListIncidentRecords`.
+//!
+//! `StartIncident` takes the path of an alarm through ingest: the incident is built by
+//! `tocsin_core::incident::open_incident`, written by the store's atomic create-or-merge under
+//! the `clientToken`, and `incident.opened` (or `incident.merged`) is published, so engagement
+//! pages exactly as for an alarm. A retried call with the same token replays the first outcome.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tocsin_core::alarm::{idempotency_key, validate_native};
+use tocsin_core::incident::open_incident;
+use tocsin_proto::alarm::NativeAlarm;
+use tocsin_proto::messages::{Event, IncidentMergedV1, IncidentOpenedV1};
+use tocsin_proto::records::{IncidentRecord, RelatedItem, TriggerDetails, kinds};
+use tocsin_runtime::publish::{self, Meta};
+use tocsin_runtime::records::timeline_entry;
+use tocsin_store::{CreateIncident, CreateKind, StoreError};
+
+use super::{own_id, shapes};
+use crate::aws::error::AwsError;
+use crate::aws::wire::{self, Kind, Test};
+use crate::aws::{AwsState, Caller};
+
+/// How long a `clientToken`'s outcome is remembered (as for alarms).
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// `StartIncidentInput`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartIncidentInput {
+    client_token: Option<String>,
+    impact: Option<i64>,
+    #[serde(default)]
+    related_items: Vec<RelatedItem>,
+    response_plan_arn: String,
+    title: Option<String>,
+    trigger_details: Option<TriggerDetailsInput>,
+}
+
+/// `TriggerDetails` with its epoch-seconds timestamp.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerDetailsInput {
+    source: String,
+    timestamp: f64,
+    trigger_arn: Option<String>,
+    raw_data: Option<String>,
+}
+
+/// `POST /startIncident`.
+#[tracing::instrument(name = "StartIncident", skip_all)]
+pub async fn start_incident(
+    State(s): State<AwsState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Value>, AwsError> {
+    let input: StartIncidentInput = wire::body(&body)?;
+    let impact = match input.impact {
+        Some(i) if !(1..=5).contains(&i) => {
+            return Err(AwsError::validation(format!(
+                "impact: must be between 1 and 5, got {i}"
+            )));
+        }
+        other => other.map(|i| i as u8),
+    };
+    let trigger_details = match input.trigger_details {
+        Some(t) => Some(TriggerDetails {
+            source: t.source,
+            timestamp: wire::from_epoch(t.timestamp, "triggerDetails.timestamp")?,
+            trigger_arn: t.trigger_arn,
+            raw_data: t.raw_data,
+        }),
+        None => None,
+    };
+    let alarm = NativeAlarm {
+        response_plan_arn: input.response_plan_arn,
+        title: input.title,
+        impact,
+        related_items: input.related_items,
+        trigger_details,
+        client_token: input.client_token.filter(|t| !t.is_empty()),
+        dedupe_string: None,
+    };
+    validate_native(&alarm, &caller.account)?;
+    let records = caller.records(&s.ctx);
+    let plan = records
+        .response_plan(&alarm.response_plan_arn)
+        .await?
+        .ok_or_else(|| AwsError::not_found("response plan", &alarm.response_plan_arn))?;
+    // SDKs always fill `clientToken`; a bare call without one is a new incident every time.
+    let key = match &alarm.client_token {
+        Some(t) => idempotency_key(Some(t), None, &[]),
+        None => format!("api:{}", uuid::Uuid::new_v4()),
+    };
+    let c = caller.ctx(&s.ctx);
+    let opened = open_incident(&c, &plan, &alarm, &key);
+    let request = CreateIncident {
+        account: c.account.clone(),
+        incident_id: opened.incident_id.clone(),
+        dedupe: opened.record.dedupe_string.clone(),
+        idempotency_key: key.clone(),
+        idempotency_ttl: IDEMPOTENCY_TTL,
+        record: serde_json::to_string(&opened.record).map_err(|e| AwsError::internal(&e))?,
+        created_timeline: opened.created_timeline.iter().map(timeline_entry).collect(),
+        merged_timeline: timeline_entry(&opened.merged_event),
+    };
+    let outcome = match records.store().create_incident(&request).await {
+        Ok(o) => o,
+        // Created long ago under this token, outside its idempotency window: same answer.
+        Err(StoreError::Conflict { .. }) => {
+            return Ok(Json(json!({ "incidentRecordArn": opened.record.arn })));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (arn, event) = match outcome.kind {
+        CreateKind::Created => {
+            tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Incident started.");
+            (
+                opened.record.arn.clone(),
+                Event::IncidentOpened(IncidentOpenedV1 {
+                    incident_arn: opened.record.arn.clone(),
+                    incident_id: outcome.incident_id.clone(),
+                    response_plan_arn: plan.arn.clone(),
+                    title: opened.record.title.clone(),
+                    impact: opened.record.impact,
+                    engagements: opened.record.engagements.clone(),
+                }),
+            )
+        }
+        CreateKind::Merged => {
+            let arn = records
+                .incident(&outcome.incident_id)
+                .await?
+                .map(|(r, _)| r.arn)
+                .unwrap_or_default();
+            tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Started incident merged into an open one.");
+            (
+                arn.clone(),
+                Event::IncidentMerged(IncidentMergedV1 {
+                    incident_arn: arn,
+                    incident_id: outcome.incident_id.clone(),
+                    dedupe_string: opened.record.dedupe_string.clone(),
+                }),
+            )
+        }
+    };
+    // Published after the write: if this fails the caller retries with the same token, the
+    // write replays, and the event goes out then (at least once, as for alarms).
+    let meta = Meta {
+        account: &c.account,
+        idempotency_key: &format!("alarm:{key}"),
+        now: c.now,
+    };
+    publish::event(&s.ctx.bus, &meta, event)
+        .await
+        .map_err(|e| AwsError::internal(&e))?;
+    Ok(Json(json!({ "incidentRecordArn": arn })))
+}
+
+/// `GET /getIncidentRecord?arn=`.
+#[tracing::instrument(name = "GetIncidentRecord", skip_all)]
+pub async fn get_incident_record(
+    State(s): State<AwsState>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, AwsError> {
+    let arn = q
+        .get("arn")
+        .ok_or_else(|| AwsError::validation("arn: is required"))?;
+    let record = find(&s, &caller, "arn", arn).await?.0;
+    Ok(Json(
+        json!({ "incidentRecord": shapes::incident_record(&record) }),
+    ))
+}
+
+/// The caller's incident an ARN names, with its version, or `ResourceNotFoundException`.
+pub(super) async fn find(
+    s: &AwsState,
+    caller: &Caller,
+    field: &str,
+    arn: &str,
+) -> Result<(IncidentRecord, u64), AwsError> {
+    let missing = || AwsError::not_found("incident record", arn);
+    let id = own_id(caller, field, arn, "incident-record")?.ok_or_else(missing)?;
+    match caller.records(&s.ctx).incident(&id).await? {
+        Some((r, v)) if r.arn == arn => Ok((r, v)),
+        _ => Err(missing()),
+    }
+}
+
+/// `ListIncidentRecordsInput`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListInput {
+    #[serde(default)]
+    filters: Vec<wire::Filter>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// `POST /listIncidentRecords`: newest first.
+#[tracing::instrument(name = "ListIncidentRecords", skip_all)]
+pub async fn list_incident_records(
+    State(s): State<AwsState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Value>, AwsError> {
+    let input: ListInput = wire::body(&body)?;
+    let max = wire::max_results(input.max_results)?;
+    let tests = wire::tests(
+        input.filters,
+        &[
+            ("creationTime", Kind::Time),
+            ("impact", Kind::Integer),
+            ("status", Kind::String),
+            ("createdBy", Kind::String),
+        ],
+    )?;
+    let all: Vec<IncidentRecord> = caller.records(&s.ctx).list(kinds::INCIDENT).await?;
+    let mut keyed: Vec<(String, IncidentRecord)> = all
+        .into_iter()
+        .filter(|r| tests.iter().all(|(k, t)| passes(r, k, t)))
+        .map(|r| {
+            let newest_first = i64::MAX - r.creation_time.timestamp_millis();
+            (format!("{newest_first:020}/{}", r.arn), r)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let (page, next) = wire::page(keyed, |(k, _)| k.clone(), input.next_token.as_deref(), max)?;
+    let summaries: Vec<Value> = page
+        .iter()
+        .map(|(_, r)| shapes::incident_summary(r))
+        .collect();
+    let mut out = json!({ "incidentRecordSummaries": summaries });
+    if let Some(n) = next {
+        out["nextToken"] = json!(n);
+    }
+    Ok(Json(out))
+}
+
+fn passes(r: &IncidentRecord, key: &str, t: &Test) -> bool {
+    match key {
+        "creationTime" => t.time(r.creation_time),
+        "impact" => t.integer(i64::from(r.impact)),
+        "status" => t.string(shapes::status(r.status)),
+        "createdBy" => t.string(&r.incident_record_source.created_by),
+        _ => false,
+    }
+}
