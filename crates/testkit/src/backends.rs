@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use figment::Figment;
-use figment::providers::Serialized;
 use tocsin_bus::testing::TestVhost;
 use tocsin_bus::{AmqpBus, Bus};
 use tocsin_core::clock::Clock;
@@ -108,19 +106,5 @@ impl TestBackends {
 }
 
 fn settings(pairs: &[(&str, String)]) -> anyhow::Result<Settings> {
-    let mut map: std::collections::BTreeMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_string(), v.clone()))
-        .collect();
-    map.entry("api_token".into())
-        .or_insert_with(|| "test-token-0123456789".into());
-    map.entry("webhook_timeout_ms".into())
-        .or_insert_with(|| "2000".into());
-    map.entry("ingest_addr".into())
-        .or_insert_with(|| "127.0.0.1:0".into());
-    map.entry("shutdown_grace_secs".into())
-        .or_insert_with(|| "5".into());
-    Ok(Settings::from_figment(
-        Figment::new().merge(Serialized::defaults(map)),
-    )?)
+    crate::private::private_settings(pairs)
 }

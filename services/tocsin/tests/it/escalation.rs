@@ -9,7 +9,8 @@ use tocsin_testkit::{Kind, wait_until};
 
 use crate::fleet::{DEADLINE, Fleet, alarm};
 
-const ESCALATION: &str = r#"
+/// Ann, then Bob, then Cid, five minutes apart, each essential.
+pub(crate) const ESCALATION: &str = r#"
 contacts:
   - alias: ann
     channels: [{ name: hook, type: WEBHOOK, address: "{receiver}/ann" }]

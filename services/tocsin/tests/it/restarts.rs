@@ -24,34 +24,11 @@ use tocsin_testkit::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::escalation::ESCALATION;
 use crate::fleet::{MANIFEST, alarm, id_of};
 
 /// How long the fleet may take to catch up after a backend came back.
 const PATIENCE: Duration = Duration::from_secs(30);
-
-/// As in `escalation.rs`: ann, then bob, then cid, five minutes apart.
-const ESCALATION: &str = r#"
-contacts:
-  - alias: ann
-    channels: [{ name: hook, type: WEBHOOK, address: "{receiver}/ann" }]
-    stages: [{ durationInMinutes: 30, targets: [hook] }]
-  - alias: bob
-    channels: [{ name: hook, type: WEBHOOK, address: "{receiver}/bob" }]
-    stages: [{ durationInMinutes: 30, targets: [hook] }]
-  - alias: cid
-    channels: [{ name: hook, type: WEBHOOK, address: "{receiver}/cid" }]
-    stages: [{ durationInMinutes: 30, targets: [hook] }]
-  - alias: sre
-    type: ESCALATION
-    stages:
-      - { durationInMinutes: 5, targets: [{ contact: ann, essential: true }] }
-      - { durationInMinutes: 5, targets: [{ contact: bob, essential: true }] }
-      - { durationInMinutes: 5, targets: [{ contact: cid, essential: true }] }
-responsePlans:
-  - name: db-outage
-    incidentTemplate: { title: Database outage, impact: 2 }
-    engagements: [sre]
-"#;
 
 /// Ingest, engagement and notifier in this process, on backends the test built itself.
 struct Workers {
