@@ -8,6 +8,7 @@ use tocsin_core::Ctx;
 use tocsin_core::formats::{Action, Format, Normalized};
 use tocsin_core::incident::{open_incident, resolve};
 use tocsin_core::timeline::event;
+use tocsin_proto::alarm::NativeAlarm;
 use tocsin_proto::messages::{Event, IncidentMergedV1, IncidentOpenedV1, IncidentResolvedV1};
 use tocsin_proto::records::{ResponsePlan, timeline_types};
 use tocsin_runtime::publish::{self, Meta};
@@ -75,7 +76,52 @@ async fn trigger(
     let mut native = alarm.to_native(&plan.arn);
     native.title = title_of(plan, alarm);
     native.dedupe_string = Some(dedupe_of(plan, alarm));
-    let opened = open_incident(c, plan, &native, key);
+    match open_or_merge(ctx, c, records, plan, &native, key).await {
+        Ok(_) => Outcome::Ack,
+        Err(OpenError::Replayed { incident_arn }) => {
+            // The incident this alarm derives exists, but its idempotency record expired: a
+            // very late redelivery. Its effects happened long ago.
+            tracing::info!(%incident_arn, "Alarm replayed after its idempotency window; nothing to do.");
+            Outcome::Ack
+        }
+        Err(e) => Outcome::retry(RETRY_AFTER, e),
+    }
+}
+
+/// Why [`open_or_merge`] did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The incident derived from this key exists but the key's outcome is no longer
+    /// remembered (a replay after the idempotency window): nothing was written.
+    #[error("incident {incident_arn} already exists for this idempotency key")]
+    Replayed {
+        /// The existing incident.
+        incident_arn: String,
+    },
+    /// The store failed (retry: the operation is idempotent).
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Reading the merged incident failed.
+    #[error("records: {0}")]
+    Records(#[from] tocsin_runtime::records::RecordsError),
+    /// The event could not be published (retry: the write replays, the event goes out).
+    #[error("bus: {0}")]
+    Bus(#[from] tocsin_bus::BusError),
+}
+
+/// Opens the incident `alarm` asks for under `plan` — or merges it into the OPEN incident
+/// holding its dedupe string — in one atomic store operation keyed by `key`, then publishes
+/// `incident.opened` / `incident.merged`. Shared by ingest and the API's `StartIncident`.
+/// Returns the ARN of the incident created or merged into.
+pub async fn open_or_merge(
+    ctx: &Context,
+    c: &Ctx,
+    records: &Records,
+    plan: &ResponsePlan,
+    alarm: &NativeAlarm,
+    key: &str,
+) -> Result<String, OpenError> {
+    let opened = open_incident(c, plan, alarm, key);
     let request = CreateIncident {
         account: c.account.clone(),
         incident_id: opened.incident_id.clone(),
@@ -89,48 +135,48 @@ async fn trigger(
     let outcome = match records.store().create_incident(&request).await {
         Ok(o) => o,
         Err(StoreError::Conflict { .. }) => {
-            // The incident this alarm derives exists, but its idempotency record expired: a
-            // very late redelivery. Its effects happened long ago.
-            tracing::info!(incident_id = %opened.incident_id, "Alarm replayed after its idempotency window; nothing to do.");
-            return Outcome::Ack;
+            return Err(OpenError::Replayed {
+                incident_arn: opened.record.arn,
+            });
         }
-        Err(e) => return Outcome::retry(RETRY_AFTER, e),
+        Err(e) => return Err(e.into()),
     };
-    let event = match outcome.kind {
+    let (arn, event) = match outcome.kind {
         CreateKind::Created => {
             tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Incident opened.");
-            Event::IncidentOpened(IncidentOpenedV1 {
+            let event = Event::IncidentOpened(IncidentOpenedV1 {
                 incident_arn: opened.record.arn.clone(),
                 incident_id: outcome.incident_id.clone(),
                 response_plan_arn: plan.arn.clone(),
                 title: opened.record.title.clone(),
                 impact: opened.record.impact,
                 engagements: opened.record.engagements.clone(),
-            })
+            });
+            (opened.record.arn.clone(), event)
         }
         CreateKind::Merged => {
-            let arn = match records.incident(&outcome.incident_id).await {
-                Ok(Some((r, _))) => r.arn,
-                Ok(None) => String::new(),
-                Err(e) => return Outcome::retry(RETRY_AFTER, e),
-            };
+            let arn = records
+                .incident(&outcome.incident_id)
+                .await?
+                .map(|(r, _)| r.arn)
+                .unwrap_or_default();
             tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Alarm merged into an open incident.");
-            Event::IncidentMerged(IncidentMergedV1 {
-                incident_arn: arn,
+            let event = Event::IncidentMerged(IncidentMergedV1 {
+                incident_arn: arn.clone(),
                 incident_id: outcome.incident_id.clone(),
                 dedupe_string: opened.record.dedupe_string.clone(),
-            })
+            });
+            (arn, event)
         }
     };
+    // Published after the write: if this fails, the retry replays the write and publishes then.
     let meta = Meta {
         account: &c.account,
         idempotency_key: &format!("alarm:{key}"),
         now: c.now,
     };
-    match publish::event(&ctx.bus, &meta, event).await {
-        Ok(()) => Outcome::Ack,
-        Err(e) => Outcome::retry(RETRY_AFTER, e),
-    }
+    publish::event(&ctx.bus, &meta, event).await?;
+    Ok(arn)
 }
 
 /// Resolves the OPEN incident holding the alarm's dedupe string, once per alarm: the outcome

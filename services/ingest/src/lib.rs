@@ -33,7 +33,7 @@ use tocsin_runtime::consumer::{self, LoopConfig};
 use tocsin_runtime::{Context, Handler, Outcome, Records};
 use tokio_util::sync::CancellationToken;
 
-pub use apply::{dedupe_of, title_of};
+pub use apply::{OpenError, dedupe_of, open_or_merge, title_of};
 
 /// Body limit of PagerDuty events (PagerDuty's own).
 pub const PAGERDUTY_MAX_BYTES: usize = 512 * 1024;

@@ -6,7 +6,6 @@
 //! pages exactly as for an alarm. A retried call with the same token replays the first outcome.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -14,21 +13,13 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tocsin_core::alarm::{idempotency_key, validate_native};
-use tocsin_core::incident::open_incident;
 use tocsin_proto::alarm::NativeAlarm;
-use tocsin_proto::messages::{Event, IncidentMergedV1, IncidentOpenedV1};
 use tocsin_proto::records::{IncidentRecord, RelatedItem, TriggerDetails, kinds};
-use tocsin_runtime::publish::{self, Meta};
-use tocsin_runtime::records::timeline_entry;
-use tocsin_store::{CreateIncident, CreateKind, StoreError};
 
 use super::{own_id, shapes};
 use crate::aws::error::AwsError;
 use crate::aws::wire::{self, Kind, Test};
 use crate::aws::{AwsState, Caller};
-
-/// How long a `clientToken`'s outcome is remembered (as for alarms).
-const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// `StartIncidentInput`.
 #[derive(Debug, Deserialize)]
@@ -99,67 +90,13 @@ pub async fn start_incident(
         None => format!("api:{}", uuid::Uuid::new_v4()),
     };
     let c = caller.ctx(&s.ctx);
-    let opened = open_incident(&c, &plan, &alarm, &key);
-    let request = CreateIncident {
-        account: c.account.clone(),
-        incident_id: opened.incident_id.clone(),
-        dedupe: opened.record.dedupe_string.clone(),
-        idempotency_key: key.clone(),
-        idempotency_ttl: IDEMPOTENCY_TTL,
-        record: serde_json::to_string(&opened.record).map_err(|e| AwsError::internal(&e))?,
-        created_timeline: opened.created_timeline.iter().map(timeline_entry).collect(),
-        merged_timeline: timeline_entry(&opened.merged_event),
-    };
-    let outcome = match records.store().create_incident(&request).await {
-        Ok(o) => o,
+    let arn = match tocsin_ingest::open_or_merge(&s.ctx, &c, &records, &plan, &alarm, &key).await {
+        Ok(arn) => arn,
         // Created long ago under this token, outside its idempotency window: same answer.
-        Err(StoreError::Conflict { .. }) => {
-            return Ok(Json(json!({ "incidentRecordArn": opened.record.arn })));
-        }
-        Err(e) => return Err(e.into()),
+        Err(tocsin_ingest::OpenError::Replayed { incident_arn }) => incident_arn,
+        Err(tocsin_ingest::OpenError::Records(e)) => return Err(e.into()),
+        Err(e) => return Err(AwsError::internal(&e)),
     };
-    let (arn, event) = match outcome.kind {
-        CreateKind::Created => {
-            tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Incident started.");
-            (
-                opened.record.arn.clone(),
-                Event::IncidentOpened(IncidentOpenedV1 {
-                    incident_arn: opened.record.arn.clone(),
-                    incident_id: outcome.incident_id.clone(),
-                    response_plan_arn: plan.arn.clone(),
-                    title: opened.record.title.clone(),
-                    impact: opened.record.impact,
-                    engagements: opened.record.engagements.clone(),
-                }),
-            )
-        }
-        CreateKind::Merged => {
-            let arn = records
-                .incident(&outcome.incident_id)
-                .await?
-                .map(|(r, _)| r.arn)
-                .unwrap_or_default();
-            tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Started incident merged into an open one.");
-            (
-                arn.clone(),
-                Event::IncidentMerged(IncidentMergedV1 {
-                    incident_arn: arn,
-                    incident_id: outcome.incident_id.clone(),
-                    dedupe_string: opened.record.dedupe_string.clone(),
-                }),
-            )
-        }
-    };
-    // Published after the write: if this fails the caller retries with the same token, the
-    // write replays, and the event goes out then (at least once, as for alarms).
-    let meta = Meta {
-        account: &c.account,
-        idempotency_key: &format!("alarm:{key}"),
-        now: c.now,
-    };
-    publish::event(&s.ctx.bus, &meta, event)
-        .await
-        .map_err(|e| AwsError::internal(&e))?;
     Ok(Json(json!({ "incidentRecordArn": arn })))
 }
 
