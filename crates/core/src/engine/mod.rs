@@ -204,7 +204,16 @@ fn acknowledge(
             is_essential: parent.is_essential,
         });
     }
-    let data = json!({ "engagementArn": engagement.engagement_arn, "contactArn": engagement.contact_arn, "acknowledgedBy": by, "references": refs });
+    // Time to acknowledge, from the start of this engagement: the root engagement's figure is
+    // the incident's TimeToFirstAcknowledgement.
+    let seconds = (ctx.now - engagement.start_time).num_milliseconds() as f64 / 1000.0;
+    let data = json!({
+        "engagementArn": engagement.engagement_arn,
+        "contactArn": engagement.contact_arn,
+        "acknowledgedBy": by,
+        "references": refs,
+        "secondsToAcknowledge": seconds,
+    });
     effects.extend(timeline(
         ctx,
         engagement,

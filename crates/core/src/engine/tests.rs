@@ -326,8 +326,20 @@ fn escalation_stops_at_the_first_essential_acknowledgement() {
     );
     w.advance(Duration::minutes(5));
     assert_eq!(w.pages_to("bob"), 1, "stage 2 after ann ignored it");
+    w.advance(Duration::seconds(90));
     w.ack("bob");
     assert_eq!(w.status(&e), EngagementStatus::Acknowledged);
+    let root_ack = w
+        .timeline
+        .iter()
+        .filter(|t| t.event_type == timeline_types::ACKNOWLEDGED)
+        .find(|t| t.event_data.contains("contact/sre-escalation"))
+        .map(|t| serde_json::from_str::<serde_json::Value>(&t.event_data).unwrap())
+        .expect("the escalation's acknowledgement");
+    assert_eq!(
+        root_ack["secondsToAcknowledge"], 390.0,
+        "5 minutes of stage 1 and 90 s of stage 2"
+    );
     w.advance(Duration::hours(2));
     assert_eq!(w.pages_to("cid"), 0, "stage 3 never paged");
     assert_eq!(
