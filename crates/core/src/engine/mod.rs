@@ -155,18 +155,15 @@ pub fn step(ctx: &Ctx, engagement: &mut Engagement, command: Command, inputs: In
 
 fn start(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'_>) {
     let Some(contact) = inputs.contact else {
-        engagement.tocsin.status = EngagementStatus::Completed;
         let data =
             json!({ "contactArn": engagement.contact_arn, "reason": "the contact does not exist" });
-        let ev = timeline(
+        return complete(
             ctx,
             engagement,
-            &["failed"],
+            "failed",
             timeline_types::ENGAGEMENT_FAILED,
             data,
         );
-        engagement.tocsin.outbox.extend(ev);
-        return;
     };
     engagement.tocsin.status = EngagementStatus::Active;
     engagement.tocsin.contact_type = Some(contact.contact_type);
@@ -246,6 +243,19 @@ fn stop(ctx: &Ctx, engagement: &mut Engagement, reason: &str) {
         data,
     ));
     engagement.tocsin.outbox.extend(effects);
+}
+
+/// Ends the plan (no more stages; still acknowledgeable) and says why on the timeline.
+fn complete(
+    ctx: &Ctx,
+    engagement: &mut Engagement,
+    cause: &str,
+    event_type: &str,
+    data: serde_json::Value,
+) {
+    engagement.tocsin.status = EngagementStatus::Completed;
+    let ev = timeline(ctx, engagement, &[cause], event_type, data);
+    engagement.tocsin.outbox.extend(ev);
 }
 
 /// A timeline effect on the engagement's incident (none for engagements without one).

@@ -4,28 +4,25 @@ use chrono::Duration;
 use serde_json::json;
 use tocsin_proto::arn;
 use tocsin_proto::records::{
-    ActivationStatus, Contact, ContactType, Engagement, EngagementEffect, EngagementStatus, Page,
-    ParentLink, timeline_types,
+    ActivationStatus, Contact, ContactType, Engagement, EngagementEffect, Page, ParentLink,
+    timeline_types,
 };
 
-use super::{Inputs, engagement_id, new_engagement, schedule, timeline};
+use super::{Inputs, complete, engagement_id, new_engagement, schedule, timeline};
 use crate::Ctx;
 use crate::ids::derive;
 
 /// Runs the current stage (`stage_index` of `cycle`), or ends or repeats the plan past its end.
 pub(super) fn run_stage(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'_>) {
     let Some(contact) = inputs.contact else {
-        engagement.tocsin.status = EngagementStatus::Completed;
         let data = json!({ "contactArn": engagement.contact_arn, "reason": "the contact no longer exists" });
-        let ev = timeline(
+        return complete(
             ctx,
             engagement,
-            &["vanished"],
+            "vanished",
             timeline_types::ENGAGEMENT_FAILED,
             data,
         );
-        engagement.tocsin.outbox.extend(ev);
-        return;
     };
     match contact.contact_type {
         ContactType::OncallSchedule => on_call(ctx, engagement, &inputs),
@@ -50,21 +47,19 @@ pub(super) fn run_stage(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'
 }
 
 fn end_of_plan(ctx: &Ctx, engagement: &mut Engagement, stages: u32) {
-    engagement.tocsin.status = EngagementStatus::Completed;
     let data = json!({
         "engagementArn": engagement.engagement_arn,
         "contactArn": engagement.contact_arn,
         "reason": if stages == 0 { "the contact has no plan stages" } else { "no acknowledgement after the last stage" },
         "cycles": engagement.tocsin.cycle + 1,
     });
-    let ev = timeline(
+    complete(
         ctx,
         engagement,
-        &["ended"],
+        "ended",
         timeline_types::ENGAGEMENT_ENDED,
         data,
     );
-    engagement.tocsin.outbox.extend(ev);
 }
 
 fn personal(ctx: &Ctx, engagement: &mut Engagement, contact: &Contact, inputs: Inputs<'_>) {
@@ -206,17 +201,8 @@ fn escalation(ctx: &Ctx, engagement: &mut Engagement, contact: &Contact) {
 fn on_call(ctx: &Ctx, engagement: &mut Engagement, inputs: &Inputs<'_>) {
     let contacts = (inputs.on_call)(ctx.now);
     if contacts.is_empty() {
-        engagement.tocsin.status = EngagementStatus::Completed;
         let data = json!({ "scheduleArn": engagement.contact_arn, "at": ctx.now, "reason": "nobody is on call; the plan continues" });
-        let ev = timeline(
-            ctx,
-            engagement,
-            &["gap"],
-            timeline_types::COVERAGE_GAP,
-            data,
-        );
-        engagement.tocsin.outbox.extend(ev);
-        return;
+        return complete(ctx, engagement, "gap", timeline_types::COVERAGE_GAP, data);
     }
     let id = engagement_id(engagement).to_string();
     let mut effects = Vec::new();

@@ -47,11 +47,7 @@ impl Fleet {
         let backends = TestBackends::new(kind).await?;
         let clock = ManualClock::default();
         let ctx = backends.context(Arc::new(clock.clone()));
-        let receiver = Receiver::start().await?;
-        let base = receiver.url("");
-        let m = manifest::parse(&manifest.replace("{receiver}", base.trim_end_matches('/')))?;
-        let resolved = manifest::resolve(&m, &ctx.settings.account_id, &ctx.settings.region)?;
-        manifest::apply(&ctx.records(), &resolved).await?;
+        let receiver = crate::fleet::receiver_with_manifest(&ctx, manifest).await?;
         Ok(Self {
             clock,
             backends,
@@ -186,6 +182,19 @@ impl Fleet {
         }
         Ok(())
     }
+}
+
+/// A webhook receiver, and `manifest` applied with `{receiver}` replaced by its base URL.
+pub async fn receiver_with_manifest(
+    ctx: &tocsin_runtime::Context,
+    manifest: &str,
+) -> anyhow::Result<Receiver> {
+    let receiver = Receiver::start().await?;
+    let base = receiver.url("");
+    let m = manifest::parse(&manifest.replace("{receiver}", base.trim_end_matches('/')))?;
+    let resolved = manifest::resolve(&m, &ctx.settings.account_id, &ctx.settings.region)?;
+    manifest::apply(&ctx.records(), &resolved).await?;
+    Ok(receiver)
 }
 
 pub fn id_of(incident: &IncidentRecord) -> &str {

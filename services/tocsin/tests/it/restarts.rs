@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use chrono::Duration as Minutes;
-use tocsin::manifest;
 use tocsin::roles::{self, Role, RoleSet};
 use tocsin_bus::testing::TestVhost;
 use tocsin_bus::{Bus, HEADER_DLQ_REASON, OutgoingMessage, retry_name};
@@ -49,11 +48,7 @@ impl Workers {
         let clock = ManualClock::default();
         let mut ctx = Context::new(settings, Backends { bus, store });
         ctx.clock = Arc::new(clock.clone());
-        let receiver = Receiver::start().await?;
-        let base = receiver.url("");
-        let m = manifest::parse(&manifest.replace("{receiver}", base.trim_end_matches('/')))?;
-        let resolved = manifest::resolve(&m, &ctx.settings.account_id, &ctx.settings.region)?;
-        manifest::apply(&ctx.records(), &resolved).await?;
+        let receiver = crate::fleet::receiver_with_manifest(&ctx, manifest).await?;
         Ok(Self {
             ctx,
             clock,
