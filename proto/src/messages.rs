@@ -135,6 +135,8 @@ pub struct StopEngagementV1 {
 pub enum NotifyCommand {
     /// Deliver one page to one channel.
     SendPage(SendPageV1),
+    /// Deliver a contact channel's activation code (`SendActivationCode`).
+    SendActivationCode(SendActivationCodeV1),
 }
 
 impl NotifyCommand {
@@ -142,8 +144,25 @@ impl NotifyCommand {
     pub fn routing_key(&self) -> &'static str {
         match self {
             NotifyCommand::SendPage(_) => routing::RK_SEND_PAGE,
+            NotifyCommand::SendActivationCode(_) => routing::RK_SEND_ACTIVATION_CODE,
         }
     }
+}
+
+/// [`NotifyCommand::SendActivationCode`], version 1: the code a contact channel must be
+/// activated with, delivered over that channel. Idempotent per (channel, code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SendActivationCodeV1 {
+    /// The contact.
+    pub contact_arn: String,
+    /// The channel being activated.
+    pub contact_channel_arn: String,
+    /// Channel type.
+    pub channel_type: ChannelType,
+    /// Address (email, phone).
+    pub address: String,
+    /// The 6-digit activation code.
+    pub activation_code: String,
 }
 
 /// [`NotifyCommand::SendPage`], version 1. Self-contained, so the notifier needs no lookup.

@@ -35,6 +35,8 @@ pub const RK_PAGE_ACCEPTED: &str = "page.accepted";
 pub const RK_ENGAGEMENT_STOP: &str = "engagement.stop";
 /// Routing key of [`crate::messages::NotifyCommand::SendPage`].
 pub const RK_SEND_PAGE: &str = "page.send";
+/// Routing key of [`crate::messages::NotifyCommand::SendActivationCode`].
+pub const RK_SEND_ACTIVATION_CODE: &str = "activation.send";
 
 /// Binding patterns of the ingest queue.
 pub const INGEST_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_INGEST, "#")];
@@ -46,4 +48,26 @@ pub const ENGAGEMENT_BINDINGS: &[(&str, &str)] = &[
     (EXCHANGE_EVENTS, RK_ENGAGEMENT_STOP),
 ];
 /// Binding patterns of the notifier queue.
-pub const NOTIFIER_BINDINGS: &[(&str, &str)] = &[(EXCHANGE_NOTIFY, RK_SEND_PAGE)];
+pub const NOTIFIER_BINDINGS: &[(&str, &str)] = &[
+    (EXCHANGE_NOTIFY, RK_SEND_PAGE),
+    (EXCHANGE_NOTIFY, RK_SEND_ACTIVATION_CODE),
+];
+
+/// Work queue of the notifier's incident side: chat messages, PagerDuty incidents and notes
+/// for incidents opened, merged into, acknowledged and resolved.
+pub const QUEUE_NOTIFIER_INCIDENTS: &str = "tocsin.notifier.incidents";
+/// Binding patterns of [`QUEUE_NOTIFIER_INCIDENTS`].
+pub const NOTIFIER_INCIDENT_BINDINGS: &[(&str, &str)] = &[
+    (EXCHANGE_EVENTS, RK_INCIDENT_OPENED),
+    (EXCHANGE_EVENTS, RK_INCIDENT_MERGED),
+    (EXCHANGE_EVENTS, RK_INCIDENT_RESOLVED),
+    (EXCHANGE_EVENTS, RK_PAGE_ACCEPTED),
+];
+
+/// Work queue of the runbook executor: incidents to run runbooks for, and to cancel them on.
+pub const QUEUE_RUNBOOK: &str = "tocsin.runbook.events";
+/// Binding patterns of the runbook executor queue.
+pub const RUNBOOK_BINDINGS: &[(&str, &str)] = &[
+    (EXCHANGE_EVENTS, RK_INCIDENT_OPENED),
+    (EXCHANGE_EVENTS, RK_INCIDENT_RESOLVED),
+];

@@ -9,7 +9,7 @@ use crate::envelope::Envelope;
 use crate::messages::{Event, NotifyCommand};
 use crate::records::{
     Contact, ContactChannel, Engagement, IncidentRecord, IngestRule, Page, ResponsePlan, Rotation,
-    RotationOverride, TimelineEvent,
+    RotationOverride, RunbookDocument, RunbookDocumentVersion, RunbookExecution, TimelineEvent,
 };
 
 /// `(file stem, schema)` for every public contract.
@@ -31,6 +31,12 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
         ("rotation", v(schema_for!(Rotation))),
         ("rotation-override", v(schema_for!(RotationOverride))),
         ("ingest-rule", v(schema_for!(IngestRule))),
+        ("runbook-document", v(schema_for!(RunbookDocument))),
+        (
+            "runbook-document-version",
+            v(schema_for!(RunbookDocumentVersion)),
+        ),
+        ("runbook-execution", v(schema_for!(RunbookExecution))),
     ]
 }
 

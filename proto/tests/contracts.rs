@@ -144,6 +144,7 @@ fn golden_records() {
             alias: "alice".into(),
             display_name: Some("Alice".into()),
             contact_type: ContactType::Personal,
+            tocsin: Default::default(),
             plan: Plan {
                 stages: vec![Stage {
                     duration_in_minutes: 0,

@@ -33,6 +33,31 @@ pub struct Contact {
     /// Engagement plan (personal) or escalation plan (escalation).
     #[serde(default)]
     pub plan: Plan,
+    /// Tocsin's extensions of the plan (not on the AWS wire).
+    #[serde(default, skip_serializing_if = "ContactOptions::is_default")]
+    pub tocsin: ContactOptions,
+}
+
+/// What Tocsin adds to a contact's plan, from the native API and YAML (the AWS shapes stay
+/// exact): PagerDuty-style repeats and an acknowledgement timeout.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ContactOptions {
+    /// How many times the plan runs again after its last stage without an acknowledgement
+    /// (0–9).
+    #[serde(default)]
+    pub repeat: u32,
+    /// Minutes after an acknowledgement at which the plan re-triggers from stage 1 if the
+    /// engagement is still running (its incident not resolved, it not stopped); 1–1440.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_timeout_in_minutes: Option<u32>,
+}
+
+impl ContactOptions {
+    /// No extension in use.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// `Plan`: stages, or (for on-call schedules) rotations.

@@ -90,6 +90,13 @@ pub struct EngagementState {
     /// How many times the plan repeats after its last stage (0–9; Tocsin extension).
     #[serde(default)]
     pub repeat: u32,
+    /// Minutes after an acknowledgement at which the plan re-triggers (Tocsin extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_timeout_in_minutes: Option<u32>,
+    /// How many times an acknowledgement timeout re-triggered the plan; part of the ids of
+    /// what a re-triggered run creates, so they differ from the first run's.
+    #[serde(default)]
+    pub round: u32,
     /// Fencing epoch of timers.
     #[serde(default)]
     pub epoch: u64,
@@ -127,6 +134,23 @@ pub struct EngagementTimer {
     pub cycle: u32,
     /// Epoch the timer was scheduled in.
     pub epoch: u64,
+    /// Re-send a failed page of stage `StageIndex` (`RetryIntervalInMinutes`) instead of
+    /// starting a stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<PageRetry>,
+    /// Re-trigger the plan if the acknowledgement is still all there is (Tocsin extension).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ack_timeout: bool,
+}
+
+/// A page to send again after its send failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct PageRetry {
+    /// The channel.
+    pub contact_channel_arn: String,
+    /// Attempt number of the new page (1 for the first retry).
+    pub attempt: u32,
 }
 
 /// An effect of an engagement step, carried out idempotently by the engagement service.

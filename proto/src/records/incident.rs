@@ -91,6 +91,35 @@ pub struct ChatChannel {
     /// Present (as `{}`) when the plan explicitly has no chat channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<EmptyChatChannel>,
+    /// Chat webhooks the notifier posts incident messages to directly (Slack incoming webhooks,
+    /// Teams workflow webhooks, Chime webhooks), where AWS goes through Chatbot and SNS. Tocsin
+    /// extension: absent unless set, so the AWS shape is unchanged for AWS clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Vec<ChatWebhook>>,
+}
+
+/// A chat webhook of a [`ChatChannel`] (Tocsin extension). The URL carries the peer's token:
+/// it is never logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatWebhook {
+    /// Which chat service the URL belongs to (decides the message format).
+    pub kind: ChatKind,
+    /// The webhook URL (`https://hooks.slack.com/services/...`, a Teams workflow URL, a Chime
+    /// webhook URL).
+    pub url: String,
+}
+
+/// The chat services a [`ChatWebhook`] can post to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChatKind {
+    /// Slack incoming webhook: `{"text", "blocks"}`.
+    Slack,
+    /// Microsoft Teams workflow webhook: an Adaptive Card attachment.
+    Teams,
+    /// Amazon Chime webhook: `{"Content"}`.
+    Chime,
 }
 
 /// `EmptyChatChannel`.

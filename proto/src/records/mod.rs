@@ -6,6 +6,7 @@ mod incident;
 mod ingest;
 mod plan;
 mod rotation;
+mod runbook;
 
 pub use contact::*;
 pub use engagement::*;
@@ -13,6 +14,7 @@ pub use incident::*;
 pub use ingest::*;
 pub use plan::*;
 pub use rotation::*;
+pub use runbook::*;
 
 /// Store kinds: the `<kind>` part of a record's key.
 pub mod kinds {
@@ -70,6 +72,10 @@ pub mod timeline_types {
     pub const PAGE_READ: &str = "Page Read";
     /// A page could not be delivered.
     pub const PAGE_FAILED: &str = "Page Failed";
+    /// A failed page will be sent again (`RetryIntervalInMinutes`).
+    pub const PAGE_RETRY_SCHEDULED: &str = "Page Retry Scheduled";
+    /// An acknowledgement timed out and the plan started again (Tocsin extension).
+    pub const ACK_TIMED_OUT: &str = "Acknowledgement Timed Out";
     /// The alarm behind an open incident changed state (OK, INSUFFICIENT_DATA, acknowledge).
     pub const ALARM_STATE_CHANGED: &str = "Alarm State Changed";
     /// The incident was resolved.
