@@ -50,6 +50,10 @@ pub const HEADER_ORIGINAL_EXCHANGE: &str = "x-tocsin-original-exchange";
 /// delay queue returns it to its work queue by the queue's name, and handlers that read the
 /// routing key (ingest: the alarm format) must still see the original one.
 pub const HEADER_ORIGINAL_ROUTING_KEY: &str = "x-tocsin-original-routing-key";
+/// Header on a copy republished by a Tocsin service (retry, dead letter): the validated AMQP
+/// `user_id` of the original publisher. Believed only on messages whose own validated
+/// `user_id` is the service's (the broker checks it), so a publisher cannot forge it.
+pub const HEADER_ORIGINAL_USER_ID: &str = "x-tocsin-original-user-id";
 /// Header carrying the W3C trace context of the publisher.
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
@@ -155,8 +159,11 @@ pub struct Delivery {
     pub headers: BTreeMap<String, String>,
     /// Whether the broker delivered this message before (without an ack).
     pub redelivered: bool,
-    /// The validated AMQP `user_id` property, when present.
+    /// The validated AMQP `user_id` of the original publisher, when it set one (restored on
+    /// retried copies; see [`HEADER_ORIGINAL_USER_ID`]).
     pub user_id: Option<String>,
+    /// The bus's own broker user (`None` on the embedded bus).
+    pub(crate) own_user: Option<String>,
     pub(crate) acker: Acker,
 }
 
@@ -179,6 +186,7 @@ impl Delivery {
     /// Restores the exchange and routing key the message was first published with (a retried
     /// message comes back from its delay queue under the queue's name).
     pub(crate) fn with_original_route(mut self) -> Self {
+        self.restore_user_id();
         if let Some(rk) = self.headers.get(HEADER_ORIGINAL_ROUTING_KEY) {
             self.routing_key = rk.clone();
         }
@@ -186,6 +194,29 @@ impl Delivery {
             self.exchange = x.clone();
         }
         self
+    }
+
+    /// Restores the original publisher of a copy that this bus's user republished; drops the
+    /// header from anyone else (it would be a forgery: only the broker-validated `user_id` of
+    /// the message itself is believed).
+    fn restore_user_id(&mut self) {
+        let Some(original) = self.headers.remove(HEADER_ORIGINAL_USER_ID) else {
+            return;
+        };
+        if self.user_id == self.own_user {
+            self.user_id = Some(original);
+        } else {
+            tracing::warn!(
+                user_id = ?self.user_id,
+                "Ignored an {HEADER_ORIGINAL_USER_ID} header on a message its publisher did not relay."
+            );
+        }
+    }
+
+    /// Whether this message was published (or relayed) by a Tocsin service of this bus: its
+    /// validated `user_id` is the bus's own user. On the embedded bus every message is.
+    pub fn from_tocsin(&self) -> bool {
+        self.user_id == self.own_user
     }
 
     /// Handler attempt number: 0 on the first delivery, incremented by every [`Delivery::retry`].
@@ -291,6 +322,15 @@ impl Bus {
     /// Connects to RabbitMQ, retrying with backoff up to [`AmqpConfig::connect_timeout`].
     pub async fn amqp(config: AmqpConfig) -> Result<Self, BusError> {
         Ok(Bus::Amqp(AmqpBus::connect(config).await?))
+    }
+
+    /// The broker user this bus publishes as (`None` on the embedded bus). Messages whose
+    /// validated `user_id` is this user come from Tocsin itself ([`Delivery::from_tocsin`]).
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Bus::Memory(_) => None,
+            Bus::Amqp(bus) => bus.user(),
+        }
     }
 
     /// Declares exchanges, queues, bindings, retry and dead-letter queues. Idempotent.

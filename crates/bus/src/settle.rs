@@ -5,7 +5,8 @@
 
 use crate::{
     Delivery, HEADER_ATTEMPT, HEADER_DLQ_REASON, HEADER_ORIGIN_QUEUE, HEADER_ORIGINAL_EXCHANGE,
-    HEADER_ORIGINAL_ROUTING_KEY, HEADER_RETRY_REASON, OutgoingMessage, topology::retry_name,
+    HEADER_ORIGINAL_ROUTING_KEY, HEADER_ORIGINAL_USER_ID, HEADER_RETRY_REASON, OutgoingMessage,
+    topology::retry_name,
 };
 
 /// The copy sent to `<queue>.retry` through the default exchange: same body and message id,
@@ -37,6 +38,14 @@ pub(crate) fn dead_letter_copy(
 fn base_copy(delivery: &Delivery, exchange: String, routing_key: String) -> OutgoingMessage {
     let mut headers = delivery.headers.clone();
     headers.insert(HEADER_ORIGIN_QUEUE.to_owned(), delivery.queue.clone());
+    // The copy is published under the service's own user; the original publisher travels here.
+    if let Some(user) = delivery
+        .user_id
+        .as_ref()
+        .filter(|_| !delivery.from_tocsin())
+    {
+        headers.insert(HEADER_ORIGINAL_USER_ID.to_owned(), user.clone());
+    }
     // The first route wins: a message retried twice still remembers where it was published.
     headers
         .entry(HEADER_ORIGINAL_ROUTING_KEY.to_owned())

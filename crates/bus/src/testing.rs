@@ -23,6 +23,8 @@ const DEFAULT_AMQP_BASE: &str = "amqp://guest:guest@127.0.0.1:5672";
 pub struct TestVhost {
     name: String,
     base: String,
+    /// Broker users created for this vhost, deleted with it.
+    users: std::sync::Mutex<Vec<String>>,
 }
 
 impl TestVhost {
@@ -32,6 +34,7 @@ impl TestVhost {
         let vhost = Self {
             name: format!("tocsin-test-{}", Uuid::new_v4().simple()),
             base,
+            users: std::sync::Mutex::default(),
         };
         rabbitmqctl(&["add_vhost", &vhost.name]).await?;
         let user = vhost.user();
@@ -70,6 +73,29 @@ impl TestVhost {
         config
     }
 
+    /// Creates a broker user of its own with all permissions on this vhost (a publisher
+    /// that is not Tocsin) and returns its AMQP URL. The user is deleted with the vhost.
+    pub async fn add_user(&self, label: &str) -> Result<String, BusError> {
+        let name = format!("{label}-{}", Uuid::new_v4().simple());
+        let password = Uuid::new_v4().simple().to_string();
+        rabbitmqctl(&["add_user", &name, &password]).await?;
+        self.users
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(name.clone());
+        rabbitmqctl(&["set_permissions", "-p", &self.name, &name, ".*", ".*", ".*"]).await?;
+        let host = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, rest)| rest);
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        Ok(format!(
+            "amqp://{name}:{password}@{}/{}",
+            host.trim_end_matches('/'),
+            percent_encode(&self.name)
+        ))
+    }
+
     /// Closes every client connection of the vhost, as a broker restart would.
     pub async fn close_connections(&self) -> Result<(), BusError> {
         rabbitmqctl(&["close_all_connections", "--vhost", &self.name, "test"]).await
@@ -91,6 +117,13 @@ impl TestVhost {
 impl Drop for TestVhost {
     fn drop(&mut self) {
         // Best effort: a leftover vhost is only clutter on a test broker.
+        for user in self.users.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = std::process::Command::new("rabbitmqctl")
+                .args(["delete_user", user])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = std::process::Command::new("rabbitmqctl")
             .args(["delete_vhost", &self.name])
             .stdout(Stdio::null())

@@ -25,6 +25,8 @@ pub fn topology() -> Topology {
             queue(QUEUE_INGEST, INGEST_BINDINGS),
             queue(QUEUE_ENGAGEMENT, ENGAGEMENT_BINDINGS),
             queue(QUEUE_NOTIFIER, NOTIFIER_BINDINGS),
+            queue(QUEUE_NOTIFIER_INCIDENTS, NOTIFIER_INCIDENT_BINDINGS),
+            queue(QUEUE_RUNBOOK, RUNBOOK_BINDINGS),
         ],
     }
 }

@@ -44,7 +44,21 @@ pub const KEYS: &[&str] = &[
     "notifier_breaker_cooldown_secs",
     "ingest_addr",
     "ingest_rate_per_minute",
+    "amqp_publishers",
     "aws_credentials",
+    "keys_file",
+    "audit_max_events",
+    "access_key_id",
+    "secret_access_key",
+    "pagerduty_url",
+    "secrets_file",
+    "notification_targets",
+    "slack_signing_secret",
+    "link_secret",
+    "throttle_email",
+    "throttle_sms",
+    "throttle_voice",
+    "throttle_webhook",
 ];
 
 /// A configuration error, naming the key.
@@ -160,7 +174,35 @@ struct Raw {
     #[serde(default = "d_ingest_rate", deserialize_with = "num")]
     ingest_rate_per_minute: u32,
     #[serde(default)]
+    amqp_publishers: Option<String>,
+    #[serde(default)]
     aws_credentials: Option<String>,
+    #[serde(default)]
+    keys_file: Option<String>,
+    #[serde(default = "d_audit_max_events", deserialize_with = "num")]
+    audit_max_events: u64,
+    #[serde(default)]
+    access_key_id: Option<String>,
+    #[serde(default)]
+    secret_access_key: Option<String>,
+    #[serde(default = "d_pagerduty_url")]
+    pagerduty_url: String,
+    #[serde(default)]
+    secrets_file: Option<String>,
+    #[serde(default)]
+    notification_targets: Option<String>,
+    #[serde(default)]
+    slack_signing_secret: Option<String>,
+    #[serde(default)]
+    link_secret: Option<String>,
+    #[serde(default = "d_throttle_email")]
+    throttle_email: String,
+    #[serde(default = "d_throttle_sms")]
+    throttle_sms: String,
+    #[serde(default = "d_throttle_voice")]
+    throttle_voice: String,
+    #[serde(default = "d_throttle_webhook")]
+    throttle_webhook: String,
 }
 
 fn d_amqp() -> String {
@@ -219,6 +261,24 @@ fn d_ingest_addr() -> String {
 }
 fn d_ingest_rate() -> u32 {
     600
+}
+fn d_pagerduty_url() -> String {
+    "https://api.pagerduty.com".into()
+}
+fn d_throttle_email() -> String {
+    "20/15m".into()
+}
+fn d_throttle_sms() -> String {
+    "10/15m".into()
+}
+fn d_throttle_voice() -> String {
+    "3/15m".into()
+}
+fn d_throttle_webhook() -> String {
+    "off".into()
+}
+fn d_audit_max_events() -> u64 {
+    20_000
 }
 
 /// Log output format.
@@ -296,9 +356,94 @@ pub struct Settings {
     pub ingest_addr: Option<SocketAddr>,
     /// `TOCSIN_INGEST_RATE_PER_MINUTE`: requests per minute per integration key (bursts too).
     pub ingest_rate_per_minute: u32,
+    /// `TOCSIN_AMQP_PUBLISHERS`: broker users publishing alarms for another account than
+    /// `TOCSIN_ACCOUNT_ID`, comma-separated `USER=ACCOUNT_ID`. An alarm's account is the one
+    /// mapped to its broker-validated `user_id`; otherwise the vhost's (`TOCSIN_ACCOUNT_ID`).
+    pub amqp_publishers: std::collections::BTreeMap<String, String>,
     /// `TOCSIN_AWS_CREDENTIALS`: the access keys of the AWS-protocol API, comma-separated
     /// `ACCESS_KEY_ID:SECRET_ACCESS_KEY[:ACCOUNT_ID]` (secret); none = that API refuses all.
     pub aws_credentials: Vec<AwsCredential>,
+    /// `TOCSIN_KEYS_FILE`: a TOML file of AWS-API access keys, each with its account and IAM
+    /// policies (see the README, "Access control and audit"); read and validated by the API at
+    /// start and again on SIGHUP or when the file changes. None = only the keys above.
+    pub keys_file: Option<std::path::PathBuf>,
+    /// `TOCSIN_AUDIT_MAX_EVENTS`: audit events kept per account (the Redis stream is trimmed
+    /// to about this many; 100–10000000).
+    pub audit_max_events: u64,
+    /// `TOCSIN_PAGERDUTY_URL`: base URL of the PagerDuty REST API (response plans with a
+    /// `pagerDutyConfiguration`). No trailing `/`.
+    pub pagerduty_url: String,
+    /// `TOCSIN_SECRETS_FILE`: a JSON file mapping secret ids (a plan's `secretId`) to secret
+    /// values (for PagerDuty, the JSON `{pagerDutyToken, pagerDutyServiceRegion,
+    /// pagerDutyFromEmail}`); none = integrations needing a secret fail. Read by the notifier;
+    /// its contents are never logged.
+    pub secrets_file: Option<std::path::PathBuf>,
+    /// `TOCSIN_NOTIFICATION_TARGETS`: a JSON file mapping the SNS topic ARNs of incidents'
+    /// `notificationTargets` to signed webhooks (`{"<topic ARN>": {"url": "...", "secret":
+    /// "whsec_..."}}`); topics missing here are looked up in `TOCSIN_SECRETS_FILE`. Read by
+    /// the notifier at each delivery; none = only the secrets file.
+    pub notification_targets: Option<std::path::PathBuf>,
+    /// `TOCSIN_SLACK_SIGNING_SECRET`: Slack app signing secret verifying slash commands
+    /// (secret); none = slash commands are refused.
+    pub slack_signing_secret: Option<SecretString>,
+    /// `TOCSIN_LINK_SECRET`: key signing the one-click acknowledge links of pages (secret, at
+    /// least 16 characters); none = links carry only the accept code.
+    pub link_secret: Option<SecretString>,
+    /// `TOCSIN_THROTTLE_{EMAIL,SMS,VOICE,WEBHOOK}`: most pages per contact channel per window
+    /// (`<count>/<window>` with the window in `s`, `m` or `h`, e.g. `3/15m`; `off` = none).
+    /// Throttled pages are delayed, never dropped.
+    pub throttles: Throttles,
+}
+
+/// Per-contact-channel page limits by channel type (`None`: unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttles {
+    /// `TOCSIN_THROTTLE_EMAIL` (default 20 per 15 minutes).
+    pub email: Option<Throttle>,
+    /// `TOCSIN_THROTTLE_SMS` (default 10 per 15 minutes).
+    pub sms: Option<Throttle>,
+    /// `TOCSIN_THROTTLE_VOICE` (default 3 per 15 minutes).
+    pub voice: Option<Throttle>,
+    /// `TOCSIN_THROTTLE_WEBHOOK` (default off).
+    pub webhook: Option<Throttle>,
+}
+
+/// At most `count` sends per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Sends allowed in any window.
+    pub count: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+/// Parses `<count>/<window>` (`3/15m`, `10/900s`, `1/1h`) or `off`.
+pub fn parse_throttle(v: &str) -> Result<Option<Throttle>, String> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let bad = || format!("must be <count>/<window> like 3/15m (s, m or h) or off, got {v:?}");
+    let (count, window) = v.split_once('/').ok_or_else(bad)?;
+    let count: u32 = count.trim().parse().map_err(|_| bad())?;
+    let window = window.trim();
+    let (n, unit) = window.split_at(window.len().saturating_sub(1));
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(bad()),
+    };
+    if !(1..=10_000).contains(&count) || !(1..=86_400).contains(&secs) {
+        return Err(format!(
+            "count must be 1-10000 and the window 1s-24h, got {v:?}"
+        ));
+    }
+    Ok(Some(Throttle {
+        count,
+        window: Duration::from_secs(secs),
+    }))
 }
 
 /// One SigV4 access key of the AWS-protocol API and the only account it sees.
@@ -463,12 +608,26 @@ impl Raw {
             ));
         }
         let aws_credentials = self.aws_credentials()?;
+        if !(100..=10_000_000).contains(&self.audit_max_events) {
+            return Err(invalid(
+                "audit_max_events",
+                "must be between 100 and 10000000",
+            ));
+        }
+        if self.keys_file.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("keys_file", "must be a path when set"));
+        }
+        let amqp_publishers = self.amqp_publishers()?;
+        let throttles = self.throttles()?;
         let ingest_addr = match self.ingest_addr.as_str() {
             "" | "off" => None,
             a => Some(addr("ingest_addr", a)?),
         };
         Ok(Settings {
             aws_credentials,
+            keys_file: self.keys_file.map(std::path::PathBuf::from),
+            audit_max_events: self.audit_max_events,
+            amqp_publishers,
             ingest_addr,
             ingest_rate_per_minute: self.ingest_rate_per_minute,
             api_addr: addr("api_addr", &self.api_addr)?,
@@ -503,6 +662,12 @@ impl Raw {
             notifier_concurrency: self.notifier_concurrency as usize,
             notifier_breaker_failures: self.notifier_breaker_failures,
             notifier_breaker_cooldown: Duration::from_secs(self.notifier_breaker_cooldown_secs),
+            pagerduty_url: self.pagerduty_url.trim_end_matches('/').to_string(),
+            secrets_file: self.secrets_file.map(std::path::PathBuf::from),
+            notification_targets: self.notification_targets.map(std::path::PathBuf::from),
+            slack_signing_secret: self.slack_signing_secret.map(Into::into),
+            link_secret: self.link_secret.map(Into::into),
+            throttles,
         })
     }
 }
@@ -512,10 +677,33 @@ impl Raw {
 impl Raw {
     /// Parses `TOCSIN_AWS_CREDENTIALS`. Messages name the entry by position and access key id,
     /// never by its secret.
+    fn amqp_publishers(&self) -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
+        let mut map = std::collections::BTreeMap::new();
+        let entries = self.amqp_publishers.as_deref().unwrap_or_default();
+        for (i, entry) in entries.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            let bad = |rule: &str| invalid("amqp_publishers", format!("entry {}: {rule}", i + 1));
+            let (user, account) = entry
+                .split_once('=')
+                .ok_or_else(|| bad("must be USER=ACCOUNT_ID"))?;
+            let (user, account) = (user.trim(), account.trim());
+            if user.is_empty() {
+                return Err(bad("the broker user is empty"));
+            }
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad("the account id must be 12 digits"));
+            }
+            if map.insert(user.to_owned(), account.to_owned()).is_some() {
+                return Err(bad("the user is listed twice"));
+            }
+        }
+        Ok(map)
+    }
+
     fn aws_credentials(&self) -> Result<Vec<AwsCredential>, ConfigError> {
-        let Some(list) = self.aws_credentials.as_deref() else {
-            return Ok(Vec::new());
-        };
+        let list = self.aws_credentials.as_deref().unwrap_or_default();
         let mut out: Vec<AwsCredential> = Vec::new();
         for (i, entry) in list.split(',').map(str::trim).enumerate() {
             if entry.is_empty() {
@@ -558,7 +746,100 @@ impl Raw {
                 account_id: account.to_string(),
             });
         }
+        if let Some(dev) = self.dev_key(&out)? {
+            out.push(dev);
+        }
         Ok(out)
+    }
+
+    /// The dev key pair `TOCSIN_ACCESS_KEY_ID` / `TOCSIN_SECRET_ACCESS_KEY`: a key of the
+    /// default account (`TOCSIN_ACCOUNT_ID`), the way the aws CLI's own variables name one.
+    /// Both or neither; the same rules as the keys of `TOCSIN_AWS_CREDENTIALS`.
+    fn dev_key(&self, others: &[AwsCredential]) -> Result<Option<AwsCredential>, ConfigError> {
+        let (id, secret) = match (&self.access_key_id, &self.secret_access_key) {
+            (None, None) => return Ok(None),
+            (Some(id), Some(secret)) => (id.trim(), secret.trim()),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "secret_access_key",
+                    "is required with TOCSIN_ACCESS_KEY_ID",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "access_key_id",
+                    "is required with TOCSIN_SECRET_ACCESS_KEY",
+                ));
+            }
+        };
+        if !((16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            return Err(invalid(
+                "access_key_id",
+                format!("must be 16-128 letters and digits, got {id:?}"),
+            ));
+        }
+        if secret.len() < 16 || secret.contains(char::is_whitespace) {
+            return Err(invalid(
+                "secret_access_key",
+                "must be at least 16 characters without spaces",
+            ));
+        }
+        if others.iter().any(|c| c.access_key_id == id) {
+            return Err(invalid(
+                "access_key_id",
+                format!("{id} is also listed in TOCSIN_AWS_CREDENTIALS"),
+            ));
+        }
+        Ok(Some(AwsCredential {
+            access_key_id: id.to_string(),
+            secret_access_key: secret.to_string().into(),
+            account_id: self.account_id.clone(),
+        }))
+    }
+}
+
+// === notifier integrations and throttles ===
+
+impl Raw {
+    /// Rules of `TOCSIN_PAGERDUTY_URL`, `TOCSIN_SECRETS_FILE`, `TOCSIN_SLACK_SIGNING_SECRET`,
+    /// `TOCSIN_LINK_SECRET` and `TOCSIN_THROTTLE_*`; secrets are never echoed.
+    fn throttles(&self) -> Result<Throttles, ConfigError> {
+        if !is_http_url(&self.pagerduty_url) {
+            return Err(invalid(
+                "pagerduty_url",
+                format!(
+                    "must be an http:// or https:// URL, got {:?}",
+                    redact(&self.pagerduty_url)
+                ),
+            ));
+        }
+        if self.secrets_file.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("secrets_file", "must be a file path"));
+        }
+        if self
+            .notification_targets
+            .as_deref()
+            .is_some_and(str::is_empty)
+        {
+            return Err(invalid("notification_targets", "must be a file path"));
+        }
+        if self
+            .slack_signing_secret
+            .as_deref()
+            .is_some_and(str::is_empty)
+        {
+            return Err(invalid("slack_signing_secret", "must not be empty"));
+        }
+        if self.link_secret.as_deref().is_some_and(|s| s.len() < 16) {
+            return Err(invalid("link_secret", "must be at least 16 characters"));
+        }
+        let one = |key: &str, v: &str| parse_throttle(v).map_err(|rule| invalid(key, rule));
+        Ok(Throttles {
+            email: one("throttle_email", &self.throttle_email)?,
+            sms: one("throttle_sms", &self.throttle_sms)?,
+            voice: one("throttle_voice", &self.throttle_voice)?,
+            webhook: one("throttle_webhook", &self.throttle_webhook)?,
+        })
     }
 }
 
@@ -879,6 +1160,26 @@ mod tests {
     }
 
     #[test]
+    fn amqp_publishers_map_broker_users_to_accounts() {
+        assert!(Settings::default().amqp_publishers.is_empty());
+        let s = with(&[("amqp_publishers", "team-b=210987654321, ops = 111122223333")]).unwrap();
+        assert_eq!(s.amqp_publishers["team-b"], "210987654321");
+        assert_eq!(s.amqp_publishers["ops"], "111122223333");
+        for bad in [
+            "team-b",
+            "=210987654321",
+            "team-b=12",
+            "a=210987654321,a=111122223333",
+        ] {
+            let e = with(&[("amqp_publishers", bad)]).unwrap_err().to_string();
+            assert!(
+                e.starts_with("TOCSIN_AMQP_PUBLISHERS: entry "),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn aws_credentials_parse_with_the_default_account() {
         assert!(Settings::default().aws_credentials.is_empty());
         let s = with(&[(
@@ -913,6 +1214,90 @@ mod tests {
             );
             assert!(!e.contains("wJalrXUtnFEMI"), "{e}");
         }
+    }
+
+    #[test]
+    fn notifier_integrations_and_throttles_have_defaults_and_rules() {
+        let s = Settings::default();
+        assert_eq!(s.pagerduty_url, "https://api.pagerduty.com");
+        assert_eq!(
+            s.throttles.voice,
+            Some(Throttle {
+                count: 3,
+                window: Duration::from_secs(900)
+            })
+        );
+        assert_eq!(s.throttles.sms.map(|t| t.count), Some(10));
+        assert_eq!(s.throttles.webhook, None);
+        let s = with(&[
+            ("throttle_voice", "1/30s"),
+            ("throttle_sms", "off"),
+            ("slack_signing_secret", "slack-signing-hunter2"),
+            ("link_secret", "link-secret-hunter2-long"),
+            ("pagerduty_url", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.throttles.voice.map(|t| t.window),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(s.throttles.sms, None);
+        assert_eq!(s.pagerduty_url, "http://127.0.0.1:9");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let s = with(&[("notification_targets", "/etc/tocsin/targets.json")]).unwrap();
+        assert_eq!(
+            s.notification_targets.as_deref(),
+            Some(std::path::Path::new("/etc/tocsin/targets.json"))
+        );
+        for (pairs, key) in [
+            (
+                &[("throttle_voice", "3 per 15m")][..],
+                "TOCSIN_THROTTLE_VOICE:",
+            ),
+            (&[("throttle_sms", "0/15m")][..], "TOCSIN_THROTTLE_SMS:"),
+            (&[("throttle_email", "3/15d")][..], "TOCSIN_THROTTLE_EMAIL:"),
+            (&[("link_secret", "short")][..], "TOCSIN_LINK_SECRET:"),
+            (
+                &[("notification_targets", "")][..],
+                "TOCSIN_NOTIFICATION_TARGETS:",
+            ),
+            (
+                &[("pagerduty_url", "pagerduty")][..],
+                "TOCSIN_PAGERDUTY_URL:",
+            ),
+        ] {
+            let e = with(pairs).unwrap_err().to_string();
+            assert!(e.starts_with(key), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_dev_key_pair_is_a_key_of_the_default_account() {
+        let s = with(&[
+            ("access_key_id", "AKIDTOCSINDEV00001"),
+            ("secret_access_key", "dev-secret-0123456789"),
+            ("account_id", "111122223333"),
+        ])
+        .unwrap();
+        assert_eq!(s.aws_credentials.len(), 1);
+        assert_eq!(s.aws_credentials[0].access_key_id, "AKIDTOCSINDEV00001");
+        assert_eq!(s.aws_credentials[0].account_id, "111122223333");
+        assert!(!format!("{s:?}").contains("dev-secret-0123456789"));
+        let half = with(&[("access_key_id", "AKIDTOCSINDEV00001")]).unwrap_err();
+        assert!(
+            half.to_string().starts_with("TOCSIN_SECRET_ACCESS_KEY:"),
+            "{half}"
+        );
+        let twice = with(&[
+            ("access_key_id", "AKIDTOCSINDEV00001"),
+            ("secret_access_key", "dev-secret-0123456789"),
+            (
+                "aws_credentials",
+                "AKIDTOCSINDEV00001:other-secret-0123456789",
+            ),
+        ])
+        .unwrap_err();
+        assert!(twice.to_string().contains("also listed"), "{twice}");
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub async fn run<H: Handler>(
     handler: Arc<H>,
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
+    // Workers count what they do from their first delivery on.
+    crate::metrics::install();
     let options = ConsumeOptions {
         prefetch: config.prefetch,
         tag: format!("tocsin:{}", config.queue),

@@ -1,5 +1,5 @@
 //! `/healthz` (the process runs) and `/readyz` (it can do work: store answers, not draining),
-//! for Kubernetes probes and load balancers. Each process serves them on its own address, so
+//! for Kubernetes probes and load balancers, and `/metrics` for Prometheus. Each process serves them on its own address, so
 //! several replicas can share a host.
 
 use std::net::SocketAddr;
@@ -23,6 +23,7 @@ pub struct Health {
 impl Health {
     /// Health of a process using `store`.
     pub fn new(store: Store) -> Self {
+        crate::metrics::install();
         Self {
             store,
             draining: Arc::new(AtomicBool::new(false)),
@@ -39,6 +40,7 @@ impl Health {
         Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/readyz", get(ready))
+            .route("/metrics", get(|| async { crate::metrics::render() }))
             .with_state(self.clone())
     }
 }

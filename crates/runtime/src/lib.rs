@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod health;
+pub mod metrics;
 pub mod publish;
 pub mod records;
 pub mod service;

@@ -42,6 +42,7 @@ impl std::fmt::Debug for Context {
 impl Context {
     /// A context on `backends` with the system clock.
     pub fn new(settings: Settings, backends: Backends) -> Self {
+        crate::metrics::install();
         Self {
             settings: Arc::new(settings),
             bus: backends.bus,

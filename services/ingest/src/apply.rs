@@ -11,6 +11,7 @@ use tocsin_core::timeline::event;
 use tocsin_proto::alarm::NativeAlarm;
 use tocsin_proto::messages::{Event, IncidentMergedV1, IncidentOpenedV1, IncidentResolvedV1};
 use tocsin_proto::records::{ResponsePlan, timeline_types};
+use tocsin_runtime::metrics::INGEST_ALARMS;
 use tocsin_runtime::publish::{self, Meta};
 use tocsin_runtime::records::timeline_entry;
 use tocsin_runtime::{Context, Outcome, Records};
@@ -144,6 +145,9 @@ pub async fn open_or_merge(
     let (arn, event) = match outcome.kind {
         CreateKind::Created => {
             tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Incident opened.");
+            if !outcome.replayed {
+                metrics::counter!(INGEST_ALARMS, "outcome" => "created").increment(1);
+            }
             let event = Event::IncidentOpened(IncidentOpenedV1 {
                 incident_arn: opened.record.arn.clone(),
                 incident_id: outcome.incident_id.clone(),
@@ -155,12 +159,19 @@ pub async fn open_or_merge(
             (opened.record.arn.clone(), event)
         }
         CreateKind::Merged => {
-            let arn = records
-                .incident(&outcome.incident_id)
-                .await?
-                .map(|(r, _)| r.arn)
-                .unwrap_or_default();
+            let arn = match outcome.merged_arn.clone() {
+                Some(arn) => arn,
+                // Outcomes recorded before merges kept the ARN.
+                None => records
+                    .incident(&outcome.incident_id)
+                    .await?
+                    .map(|(r, _)| r.arn)
+                    .unwrap_or_default(),
+            };
             tracing::info!(incident_id = %outcome.incident_id, replayed = outcome.replayed, "Alarm merged into an open incident.");
+            if !outcome.replayed {
+                metrics::counter!(INGEST_ALARMS, "outcome" => "merged").increment(1);
+            }
             let event = Event::IncidentMerged(IncidentMergedV1 {
                 incident_arn: arn.clone(),
                 incident_id: outcome.incident_id.clone(),
@@ -281,6 +292,7 @@ async fn resolve_now(
             .await
             .map_err(|e| Outcome::retry(RETRY_AFTER, e))?;
         tracing::info!(incident_id = %id, "Incident resolved by its alarm's recovery.");
+        metrics::counter!(INGEST_ALARMS, "outcome" => "resolved").increment(1);
         return Ok(id);
     }
     Err(Outcome::retry(

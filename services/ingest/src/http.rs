@@ -71,6 +71,10 @@ pub async fn serve(
     let limit = ctx.settings.max_alarm_bytes.max(crate::PAGERDUTY_MAX_BYTES) + 1024;
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(|| async { tocsin_runtime::metrics::render() }),
+        )
         .route("/v1/ingest/{format}", post(ingest))
         .route("/v2/enqueue", post(enqueue))
         .layer(DefaultBodyLimit::max(limit))

@@ -21,6 +21,7 @@ mod apply;
 pub mod http;
 pub mod keys;
 pub mod route;
+pub mod tenancy;
 
 use std::sync::Arc;
 
@@ -50,8 +51,7 @@ impl Ingest {
         Self { ctx }
     }
 
-    fn ctx_now(&self) -> Ctx {
-        let account = self.ctx.settings.account_id.clone();
+    fn ctx_now(&self, account: String) -> Ctx {
         Ctx {
             actor: format!("arn:aws:iam::{account}:role/tocsin-ingest"),
             account,
@@ -76,6 +76,8 @@ impl Ingest {
                     return Outcome::Reject(reason);
                 }
                 tracing::warn!(format = %alarm.format, title = %alarm.title, %reason, "Unrouted alarm recorded.");
+                metrics::counter!(tocsin_runtime::metrics::INGEST_ALARMS, "outcome" => "unrouted")
+                    .increment(1);
                 return match route::record_unrouted(records, alarm, key, &reason, c.now).await {
                     Ok(()) => Outcome::Ack,
                     Err(e) => Outcome::retry(apply::RETRY_AFTER, e),
@@ -107,7 +109,13 @@ impl Handler for Ingest {
                 delivery.body.len()
             ));
         }
-        let c = self.ctx_now();
+        let settings = &self.ctx.settings;
+        let account =
+            match tenancy::account_of(delivery, &settings.account_id, &settings.amqp_publishers) {
+                Ok(a) => a,
+                Err(reason) => return Outcome::Reject(reason),
+            };
+        let c = self.ctx_now(account);
         let pctx = ParseCtx {
             account: c.account.clone(),
             region: c.region.clone(),
@@ -125,7 +133,7 @@ impl Handler for Ingest {
             .headers
             .get(route::HEADER_INTEGRATION)
             .map(String::as_str);
-        let records = self.ctx.records();
+        let records = Records::new(self.ctx.store.clone(), c.account.clone());
         let many = alarms.len() > 1;
         for (i, alarm) in alarms.iter().enumerate() {
             let key = if many {

@@ -110,6 +110,12 @@ impl Shared {
         })
     }
 
+    /// The broker user this bus connects as; every message it publishes carries it as the
+    /// (broker-validated) `user_id`.
+    pub(crate) fn user(&self) -> Option<&str> {
+        Some(self.uri.authority.userinfo.username.as_str()).filter(|u| !u.is_empty())
+    }
+
     pub(super) fn backoff(&self) -> Backoff {
         Backoff::new(self.config.reconnect_initial, self.config.reconnect_max)
     }

@@ -176,6 +176,7 @@ fn delivery_of(
         headers: to_strings(original_headers.as_ref()),
         redelivered: delivery.redelivered,
         user_id: properties.user_id().as_ref().map(ToString::to_string),
+        own_user: shared.user().map(str::to_owned),
         acker: Acker::Amqp(AmqpAcker {
             acker: delivery.acker,
             shared: Arc::clone(shared),

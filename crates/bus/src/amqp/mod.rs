@@ -65,6 +65,11 @@ impl AmqpBus {
             .await
     }
 
+    /// The broker user of the connection.
+    pub(crate) fn user(&self) -> Option<&str> {
+        self.shared.user()
+    }
+
     pub(crate) async fn publish(&self, message: OutgoingMessage) -> Result<(), BusError> {
         self.shared.publish(message, None, None).await
     }

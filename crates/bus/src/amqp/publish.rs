@@ -64,7 +64,11 @@ impl Shared {
         expiration: Option<Duration>,
         original_headers: Option<&FieldTable>,
     ) -> Result<(), BusError> {
-        let wire = Wire::new(message, expiration, original_headers)?;
+        let mut wire = Wire::new(message, expiration, original_headers)?;
+        if let Some(user) = self.user() {
+            // The broker refuses a user_id that is not the connection's: consumers can trust it.
+            wire.properties = wire.properties.with_user_id(short(user)?);
+        }
         let wire = &wire;
         self.retrying("publish", move || self.publish_once(wire))
             .await

@@ -95,6 +95,7 @@ pub(super) fn delivery(
         headers,
         redelivered,
         user_id: None,
+        own_user: None,
         acker: Acker::Memory(acker),
     }
     .with_original_route()

@@ -90,3 +90,68 @@ async fn connecting_retries_until_its_timeout() -> anyhow::Result<()> {
     ensure!(!text.contains("secret-pw"), "the password leaked: {text}");
     Ok(())
 }
+
+/// The account of an alarm published over AMQP comes from the broker-validated `user_id`: it
+/// must survive a retry through the delay queue (the copy is republished by the service's own
+/// user) and a publisher must not be able to forge it with the relay header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publishers_validated_user_survives_retries_and_cannot_be_forged() -> anyhow::Result<()>
+{
+    let vhost = tocsin_bus::testing::TestVhost::create().await?;
+    let service = Bus::amqp(vhost.config()).await?;
+    service.declare(&topology()).await?;
+    let url = vhost.add_user("team-b").await?;
+    let publisher = Bus::amqp(tocsin_bus::AmqpConfig::new(url)).await?;
+    let team_b = publisher
+        .user()
+        .ok_or_else(|| anyhow::anyhow!("no user"))?
+        .to_owned();
+    ensure!(team_b.starts_with("team-b-"), "{team_b}");
+    ensure!(service.user() != Some(team_b.as_str()));
+
+    publisher
+        .publish(event("incident.opened", "genuine"))
+        .await?;
+    publisher
+        .publish(
+            event("incident.opened", "forged")
+                .with_header(tocsin_bus::HEADER_ORIGINAL_USER_ID, "team-a"),
+        )
+        .await?;
+
+    let mut consumer = service.consume(INCIDENTS, options()).await?;
+    let mut seen = std::collections::BTreeMap::new();
+    while seen.len() < 2 {
+        let delivery = next(&mut consumer).await?;
+        ensure!(!delivery.from_tocsin());
+        ensure!(
+            delivery.user_id.as_deref() == Some(team_b.as_str()),
+            "{:?}",
+            delivery.user_id
+        );
+        ensure!(
+            !delivery
+                .headers
+                .contains_key(tocsin_bus::HEADER_ORIGINAL_USER_ID)
+        );
+        let id = delivery.message_id.clone();
+        if delivery.attempt() == 0 {
+            // Retried once through `<queue>.retry`: republished under the service's user.
+            delivery
+                .retry(std::time::Duration::from_millis(10), "once more")
+                .await?;
+        } else {
+            seen.insert(id, delivery.user_id.clone());
+            delivery.ack().await?;
+        }
+    }
+    ensure!(seen.values().all(|u| u.as_deref() == Some(team_b.as_str())));
+    // What the service itself publishes is recognised as its own.
+    service.publish(event("incident.opened", "own")).await?;
+    let own = next(&mut consumer).await?;
+    ensure!(own.from_tocsin(), "{:?}", own.user_id);
+    own.ack().await?;
+    publisher.close().await;
+    service.close().await;
+    Ok(())
+}
