@@ -12,6 +12,8 @@
 //! |---|---|---|
 //! | `<ns>:{<account>}:rec:<kind>:<id>` | hash `v`, `d` | a versioned record |
 //! | `<ns>:{<account>}:idx:<kind>` | set | ids of the records of a kind |
+//! | `<ns>:{<account>}:ix:incident:<index>` | zset | incident ids by creation ms, per index (`all`, `status:<S>`, `impact:<n>`, `by:<createdBy>`; see `incident_index`) |
+//! | `<ns>:{<account>}:ix:incident:built` | string | set once every stored incident of the account is indexed |
 //! | `<ns>:{<account>}:tl:<incident>` | zset + hash `…:tl:<incident>:d` | timeline event ids by time, and their bodies |
 //! | `<ns>:{<account>}:dedupe:<sha256>` | string | id of the OPEN incident holding a dedupe string |
 //! | `<ns>:{<account>}:idem:<key>` | string | idempotency claim: `in-flight` or `done:<result>` |
@@ -25,6 +27,9 @@
 //! outcome of [`Store::create_incident`] is recorded as the result `created:<id>` or
 //! `merged:<id>`.
 
+mod audit;
+mod edits;
+mod incident_index;
 mod memory;
 mod outcome;
 mod redis_store;
@@ -33,6 +38,8 @@ pub mod testing;
 
 use std::time::Duration;
 
+pub use audit::{AuditEntry, AuditRange};
+pub use incident_index::{IncidentCursor, IncidentQuery, IndexedIncident};
 pub use memory::MemoryStore;
 pub use redis_store::{RedisConfig, RedisStore};
 
@@ -143,6 +150,8 @@ pub struct CreateOutcome {
     pub kind: CreateKind,
     /// True when the idempotency key had already been processed (nothing was written now).
     pub replayed: bool,
+    /// On a merge, the ARN of the incident merged into (when its record has one).
+    pub merged_arn: Option<String>,
 }
 
 /// State of an idempotency claim.
@@ -255,6 +264,20 @@ impl Store {
         kind: &str,
     ) -> Result<Vec<(String, Versioned)>, StoreError> {
         dispatch!(self, s => s.list(account, kind).await)
+    }
+
+    /// One page of about `count` records of a kind, from `cursor` (0 to start); the returned
+    /// cursor is 0 when the scan is done. Bounded work per call, for sweeps over many records
+    /// (the engagement self-audit); unordered. A record present for the whole sweep is seen at
+    /// least once; one written meanwhile may be seen twice or not at all.
+    pub async fn list_page(
+        &self,
+        account: &str,
+        kind: &str,
+        cursor: u64,
+        count: usize,
+    ) -> Result<(u64, Vec<(String, Versioned)>), StoreError> {
+        dispatch!(self, s => s.list_page(account, kind, cursor, count).await)
     }
 
     /// Appends a timeline entry; false if an entry with that id exists (nothing changes).

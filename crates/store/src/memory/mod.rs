@@ -5,7 +5,10 @@
 //! measured with `tokio::time::Instant`, so tests can pause and advance time; an expired entry
 //! is treated as absent and dropped when met.
 
+mod audit;
 mod claims;
+mod edits;
+mod incident_index;
 mod records;
 mod timers;
 
@@ -56,6 +59,9 @@ fn pair(a: &str, b: &str) -> Pair {
 struct State {
     /// Records by (account, kind), each kind sorted by id.
     records: HashMap<Pair, BTreeMap<String, Versioned>>,
+    /// Incident indexes by (account, index name): `(creation ms, id)`, see
+    /// `crate::incident_index`.
+    incident_ix: HashMap<Pair, BTreeSet<(i64, String)>>,
     /// Timelines by (account, incident).
     timelines: HashMap<Pair, Timeline>,
     /// Open incident id by (account, dedupe string).
@@ -68,6 +74,8 @@ struct State {
     lease_seq: HashMap<Pair, u64>,
     /// Timer sets by name.
     timers: HashMap<String, TimerSet>,
+    /// Audit streams by account.
+    audit: HashMap<String, audit::AuditLog>,
     /// Size of `idem` at which expired claims are swept next, so unread claims do not pile up.
     next_sweep: usize,
 }

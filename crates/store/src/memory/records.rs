@@ -51,11 +51,36 @@ impl MemoryStore {
         id: &str,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock();
-        Ok(state
+        let removed = state
             .records
             .get_mut(&pair(account, kind))
-            .and_then(|records| records.remove(id))
-            .is_some())
+            .and_then(|records| records.remove(id));
+        if let Some(r) = &removed {
+            state.reindex(account, kind, id, Some(&r.data), None);
+        }
+        Ok(removed.is_some())
+    }
+
+    pub(crate) async fn list_page(
+        &self,
+        account: &str,
+        kind: &str,
+        cursor: u64,
+        count: usize,
+    ) -> Result<(u64, Vec<(String, Versioned)>), StoreError> {
+        let state = self.lock();
+        let records = state.records.get(&pair(account, kind));
+        let skip = usize::try_from(cursor).unwrap_or(usize::MAX);
+        let page: Vec<_> = records
+            .into_iter()
+            .flatten()
+            .skip(skip)
+            .take(count.max(1))
+            .map(|(id, record)| (id.clone(), record.clone()))
+            .collect();
+        let total = records.map_or(0, BTreeMap::len);
+        let next = skip + page.len();
+        Ok((if next >= total { 0 } else { next as u64 }, page))
     }
 
     pub(crate) async fn list(
@@ -117,7 +142,13 @@ impl MemoryStore {
         let result = match holder {
             Some(holder) => {
                 state.append(account, &holder, &request.merged_timeline);
-                outcome::encode(CreateKind::Merged, &holder)
+                let arn = state
+                    .records
+                    .get(&pair(account, INCIDENT_KIND))
+                    .and_then(|records| records.get(&holder))
+                    .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.data).ok())
+                    .and_then(|v| v.get("arn")?.as_str().map(str::to_owned));
+                outcome::encode(CreateKind::Merged, &holder, arn.as_deref())
             }
             None => {
                 let id = &request.incident_id;
@@ -132,7 +163,7 @@ impl MemoryStore {
                 for entry in &request.created_timeline {
                     state.append(account, id, entry);
                 }
-                outcome::encode(CreateKind::Created, id)
+                outcome::encode(CreateKind::Created, id, None)
             }
         };
         let recorded = outcome::decode(&result, false, &request.idempotency_key);
@@ -200,12 +231,19 @@ impl State {
             });
         }
         let version = found.unwrap_or(0) + 1;
-        records.insert(
+        let old = records.insert(
             id.to_owned(),
             Versioned {
                 version,
                 data: data.to_owned(),
             },
+        );
+        self.reindex(
+            account,
+            kind,
+            id,
+            old.map(|o| o.data).as_deref(),
+            Some(data),
         );
         Ok(version)
     }

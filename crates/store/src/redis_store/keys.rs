@@ -39,6 +39,21 @@ impl Keys {
         format!("{}:idx:{kind}", self.account(account))
     }
 
+    /// Prefix of the incident index keys; an index key is this plus the index name.
+    pub(super) fn incident_ix_prefix(&self, account: &str) -> String {
+        format!("{}:ix:incident:", self.account(account))
+    }
+
+    /// The incident index prefix when `kind` is the incident kind, else empty (the scripts
+    /// then keep no index).
+    pub(super) fn ix_prefix_for(&self, account: &str, kind: &str) -> String {
+        if kind == crate::INCIDENT_KIND {
+            self.incident_ix_prefix(account)
+        } else {
+            String::new()
+        }
+    }
+
     /// Prefix of the timeline keys; the timeline key is this plus the incident id.
     pub(super) fn timeline_prefix(&self, account: &str) -> String {
         format!("{}:tl:", self.account(account))

@@ -59,6 +59,7 @@ impl RedisStore {
                 invocation.arg("0").arg("").arg("");
             }
         }
+        invocation.arg(self.keys.ix_prefix_for(account, kind));
         let (code, n): (i64, u64) = self.run(&invocation).await?;
         match (code, lease) {
             (OK, _) => Ok(n),
@@ -81,8 +82,43 @@ impl RedisStore {
         invocation
             .key(self.keys.record(account, kind, id))
             .key(self.keys.index(account, kind))
-            .arg(id);
+            .arg(id)
+            .arg(self.keys.ix_prefix_for(account, kind));
         self.run(&invocation).await
+    }
+
+    pub(crate) async fn list_page(
+        &self,
+        account: &str,
+        kind: &str,
+        cursor: u64,
+        count: usize,
+    ) -> Result<(u64, Vec<(String, Versioned)>), StoreError> {
+        let mut invocation = scripts::LIST_PAGE.prepare_invoke();
+        invocation
+            .key(self.keys.index(account, kind))
+            .arg(self.keys.record_prefix(account, kind))
+            .arg(cursor)
+            .arg(count.max(1));
+        let flat: Vec<String> = self.run(&invocation).await?;
+        let Some((next, rows)) = flat.split_first() else {
+            return Err(StoreError::Corrupt("list_page.lua answered nothing".into()));
+        };
+        let next = parse_num(next, "cursor")?;
+        let records = rows
+            .chunks_exact(3)
+            .map(|row| {
+                let version = parse_num(&row[1], &row[0])?;
+                Ok((
+                    row[0].clone(),
+                    Versioned {
+                        version,
+                        data: row[2].clone(),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((next, records))
     }
 
     pub(crate) async fn list(
@@ -177,7 +213,9 @@ impl RedisStore {
             .arg(self.keys.timeline_prefix(account))
             .arg(&merged.id)
             .arg(merged.time_ms)
-            .arg(&merged.data);
+            .arg(&merged.data)
+            .arg(self.keys.record_prefix(account, INCIDENT_KIND))
+            .arg(self.keys.incident_ix_prefix(account));
         for entry in &request.created_timeline {
             invocation
                 .arg(&entry.id)
@@ -232,7 +270,8 @@ impl RedisStore {
             .arg(record)
             .arg(mode)
             .arg(version)
-            .arg(if dedupe.is_empty() { "0" } else { "1" });
+            .arg(if dedupe.is_empty() { "0" } else { "1" })
+            .arg(self.keys.incident_ix_prefix(account));
         let (code, n): (i64, u64) = self.run(&invocation).await?;
         match code {
             OK => Ok(n),

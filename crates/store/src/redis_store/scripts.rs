@@ -30,6 +30,10 @@ script!(
     LIST = "list.lua"
 );
 script!(
+    /// One page of the records of a kind (SSCAN).
+    LIST_PAGE = "list_page.lua"
+);
+script!(
     /// Idempotent timeline append.
     APPEND = "append.lua"
 );

@@ -16,7 +16,10 @@ fn alarm(incident_id: &str, alarm: &str, dedupe: &str) -> CreateIncident {
         dedupe: dedupe.into(),
         idempotency_key: alarm.into(),
         idempotency_ttl: LONG_TTL,
-        record: format!("{{\"id\":\"{incident_id}\",\"state\":\"open\"}}"),
+        record: format!(
+            "{{\"id\":\"{incident_id}\",\"arn\":\"{}\",\"state\":\"open\"}}",
+            arn(incident_id)
+        ),
         created_timeline: vec![
             entry(&format!("{incident_id}-opened"), 1000),
             entry(&format!("{alarm}-alarm"), 1001),
@@ -25,11 +28,17 @@ fn alarm(incident_id: &str, alarm: &str, dedupe: &str) -> CreateIncident {
     }
 }
 
+fn arn(incident_id: &str) -> String {
+    format!("arn:aws:ssm-incidents::123456789012:incident-record/p/{incident_id}")
+}
+
+/// A merge answers the ARN of the incident merged into.
 fn outcome(incident_id: &str, kind: CreateKind, replayed: bool) -> CreateOutcome {
     CreateOutcome {
         incident_id: incident_id.into(),
         kind,
         replayed,
+        merged_arn: (kind == CreateKind::Merged).then(|| arn(incident_id)),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod claims;
 mod connection;
+mod incident_index;
 mod incidents;
 mod leases;
 mod records;
@@ -42,6 +43,7 @@ macro_rules! suite {
 suite!(
     records::versions_and_conflicts,
     records::list_sorted_and_delete,
+    records::list_pages_cover_every_record,
     records::fenced_put_after_release,
     records::fenced_put_after_expiry,
     timeline::timeline_is_idempotent_and_ordered,
@@ -51,6 +53,8 @@ suite!(
     incidents::existing_incident_id_is_a_conflict,
     incidents::outcome_expires_with_its_ttl,
     incidents::concurrent_alarms_create_one_incident,
+    incident_index::filters_follow_every_write,
+    incident_index::pages_continue_after_their_cursor,
     claims::claim_lifecycle,
     claims::release_frees_only_in_flight_claims,
     claims::claims_expire,
