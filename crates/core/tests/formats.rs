@@ -868,8 +868,25 @@ mod properties {
             })
     }
 
+    /// Cases per fuzz property: a short bounded run in CI (256); the benchmark script
+    /// (`loadtests/fuzz.sh`) sets `TOCSIN_FUZZ_CASES` much higher. The toolchain is stable
+    /// Rust, so these property-based fuzzers stand in for cargo-fuzz (which needs nightly).
+    fn fuzz_cases() -> u32 {
+        std::env::var("TOCSIN_FUZZ_CASES")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(256)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
+
+        #[test]
+        fn parsing_arbitrary_pattern_text_never_panics(text in "[\\[\\]{}\":,0-9a-z$*. -]{0,64}") {
+            if let Ok(pattern) = Pattern::parse(&text) {
+                let _ = pattern.matches(&json!({"source": "aws.ec2", "detail": {"state": "running"}}));
+            }
+        }
 
         #[test]
         fn parsing_arbitrary_bytes_never_panics(body in prop::collection::vec(any::<u8>(), 0..256)) {

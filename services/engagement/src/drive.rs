@@ -8,7 +8,8 @@ use tocsin_core::Ctx;
 use tocsin_core::engagement::send_command;
 use tocsin_core::engine::{self, Command, Inputs};
 use tocsin_proto::messages::NotifyCommand;
-use tocsin_proto::records::{Engagement, EngagementEffect, Page, kinds};
+use tocsin_proto::records::{Engagement, EngagementEffect, EngagementStatus, Page, kinds};
+use tocsin_runtime::metrics::TIME_TO_FIRST_ACK;
 use tocsin_runtime::publish::{self, Meta};
 use tocsin_runtime::records::RecordsError;
 use tocsin_runtime::{Context, Outcome, Records};
@@ -122,7 +123,10 @@ async fn step_one(
             .put(kinds::ENGAGEMENT, id, &e, Expect::Version(version))
             .await
         {
-            Ok(_) => return Ok(e.tocsin.outbox),
+            Ok(_) => {
+                first_acknowledgement(&before, &e);
+                return Ok(e.tocsin.outbox);
+            }
             Err(err) if conflict(&err) => continue,
             Err(err) => return Err(outcome_of(err)),
         }
@@ -131,6 +135,21 @@ async fn step_one(
         RETRY_AFTER,
         format!("engagement {id} kept changing under concurrent writers"),
     ))
+}
+
+/// Counts a root engagement's first acknowledgement (the incident's time to first
+/// acknowledgement); the compare-and-set that made it succeeded once, so it counts once.
+fn first_acknowledgement(before: &Engagement, after: &Engagement) {
+    let (b, a) = (&before.tocsin, &after.tocsin);
+    if a.parent.is_none()
+        && a.round == 0
+        && a.status == EngagementStatus::Acknowledged
+        && b.status != EngagementStatus::Acknowledged
+        && let Some(at) = a.acknowledged_at
+    {
+        let seconds = (at - after.start_time).num_milliseconds() as f64 / 1000.0;
+        metrics::histogram!(TIME_TO_FIRST_ACK).record(seconds.max(0.0));
+    }
 }
 
 /// Carries `effects` out (each idempotent), then removes them from the engagement's outbox.
@@ -184,7 +203,7 @@ async fn execute(
                 ));
             }
             EngagementEffect::Schedule { due, timer } => {
-                let key = format!("{}:{}", timer.account, timer.engagement_id);
+                let key = engine::timer_key(timer);
                 let payload = serde_json::to_string(timer).unwrap_or_default();
                 records
                     .store()
@@ -242,7 +261,10 @@ async fn clear_outbox(
 async fn send(ctx: &Context, records: &Records, page: &Page, address: &str) -> Result<(), Outcome> {
     let id = last_segment(&page.page_arn);
     let stored = match records.put(kinds::PAGE, id, page, Expect::Absent).await {
-        Ok(_) => page.clone(),
+        Ok(_) => {
+            metrics::counter!(tocsin_runtime::metrics::PAGES_CREATED).increment(1);
+            page.clone()
+        }
         Err(e) if conflict(&e) => match records
             .get::<Page>(kinds::PAGE, id)
             .await
@@ -253,16 +275,9 @@ async fn send(ctx: &Context, records: &Records, page: &Page, address: &str) -> R
         },
         Err(e) => return Err(outcome_of(e)),
     };
-    let engagement_id = last_segment(&page.engagement_arn);
-    let incident = match records
-        .get::<Engagement>(kinds::ENGAGEMENT, engagement_id)
-        .await
-        .map_err(outcome_of)?
-    {
-        Some((e, _)) => e.tocsin.incident_record_id,
-        None => None,
-    };
-    let cmd = send_command(&stored, address, incident.as_deref());
+    // The incident's store id ends its ARN (`.../incident-record/<plan>/<id>`).
+    let incident = stored.incident_id.as_deref().map(last_segment);
+    let cmd = send_command(&stored, address, incident);
     let key = format!("send:{}", stored.page_arn);
     let meta = Meta {
         account: records.account(),

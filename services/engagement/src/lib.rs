@@ -15,6 +15,7 @@
 mod accept;
 mod drive;
 mod receipts;
+mod start;
 pub mod timers;
 mod world;
 
@@ -32,6 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use accept::{AcceptError, AcceptPage, AcceptType, accept_page, stop_engagement};
 pub use drive::TIMER_SET;
+pub use start::{StartEngagement, StartError, start_engagement, stop_engagement_now};
 pub use world::override_id;
 
 use drive::{create, drive, last_segment, outcome_of};
@@ -130,7 +132,18 @@ impl Handler for Engagements {
         let result = match &env.payload {
             Event::IncidentOpened(e) => return self.incident_opened(&records, e).await,
             Event::PageDelivered(r) => return receipts::record(&self.ctx, &env, r, true).await,
-            Event::PageFailed(r) => return receipts::record(&self.ctx, &env, r, false).await,
+            Event::PageFailed(r) => {
+                let recorded = receipts::record(&self.ctx, &env, r, false).await;
+                if !matches!(recorded, Outcome::Ack) {
+                    return recorded;
+                }
+                // The engagement retries the page if its target has a RetryIntervalInMinutes.
+                let cmd = Command::PageFailed {
+                    page_arn: r.page_arn.clone(),
+                    contact_channel_arn: r.contact_channel_arn.clone(),
+                };
+                drive(&self.ctx, &records, last_segment(&r.engagement_arn), cmd).await
+            }
             Event::PageAccepted(a) if a.accept_type == "READ" => {
                 let cmd = Command::Acknowledged {
                     contact_arn: a.contact_arn.clone(),

@@ -16,6 +16,13 @@
 //! An acknowledgement travels up: a personal engagement tells its parent, which stops (and
 //! stops its other nested engagements) if that child is essential to it.
 //!
+//! A page whose send failed is sent again after its target's `RetryIntervalInMinutes`, while
+//! its stage is the current (or, once the plan ran out, the last) one, up to
+//! [`MAX_PAGE_ATTEMPTS`] pages per channel and stage. A contact's `AckTimeoutInMinutes`
+//! (Tocsin extension) re-triggers an acknowledged plan from stage 1 if it is still running
+//! that long after the acknowledgement (its incident not resolved); each re-triggered run is a
+//! new `round`, part of every id it derives.
+//!
 //! [`step`] applies one [`Command`] to an engagement and appends the resulting effects to its
 //! outbox. The service writes state and outbox atomically (compare-and-set on the record's
 //! version), then carries the effects out idempotently and clears the outbox; every id an
@@ -65,7 +72,17 @@ pub enum Command {
         /// Why.
         reason: String,
     },
+    /// The send of a page of this (personal) engagement failed.
+    PageFailed {
+        /// The page.
+        page_arn: String,
+        /// Its channel.
+        contact_channel_arn: String,
+    },
 }
+
+/// Most pages sent to one channel in one stage: the first and its retries.
+pub const MAX_PAGE_ATTEMPTS: u32 = 5;
 
 /// What the engine may consult (loaded by the shell before the step).
 pub struct Inputs<'a> {
@@ -77,6 +94,20 @@ pub struct Inputs<'a> {
     pub on_call: &'a dyn Fn(DateTime<Utc>) -> Vec<String>,
     /// Draws a fresh 6-digit accept code.
     pub accept_code: &'a mut dyn FnMut() -> String,
+}
+
+/// The key of a timer in the timer set: one stage (or acknowledgement-timeout) timer per
+/// engagement, replaced by the next one, plus one retry timer per channel.
+pub fn timer_key(timer: &EngagementTimer) -> String {
+    match &timer.retry {
+        Some(r) => format!(
+            "{}:{}:retry:{}",
+            timer.account,
+            timer.engagement_id,
+            r.contact_channel_arn.rsplit('/').next().unwrap_or_default()
+        ),
+        None => format!("{}:{}", timer.account, timer.engagement_id),
+    }
 }
 
 /// The store id of an engagement (the last segment of its ARN).
@@ -96,6 +127,16 @@ pub fn step(ctx: &Ctx, engagement: &mut Engagement, command: Command, inputs: In
             start(ctx, engagement, inputs)
         }
         Command::Start => {}
+        Command::Timer(t) if t.ack_timeout => {
+            if state.status == EngagementStatus::Acknowledged && t.epoch == state.epoch {
+                retrigger(ctx, engagement, inputs);
+            }
+        }
+        Command::Timer(t) if t.retry.is_some() => plan::retry_page(ctx, engagement, &t, inputs),
+        Command::PageFailed {
+            page_arn,
+            contact_channel_arn,
+        } => plan::page_failed(ctx, engagement, &page_arn, &contact_channel_arn, inputs),
         Command::Timer(t) => {
             // Only the timer of the next stage, scheduled in the current epoch, moves the plan:
             // a replayed or superseded timer is dropped.
@@ -148,6 +189,12 @@ pub fn step(ctx: &Ctx, engagement: &mut Engagement, command: Command, inputs: In
         Command::Stop { reason } => {
             if !finished {
                 stop(ctx, engagement, &reason);
+            } else if state.status == EngagementStatus::Acknowledged
+                && engagement.stop_time.is_none()
+            {
+                // It stays acknowledged, but ends: a pending acknowledgement timeout is void.
+                engagement.tocsin.epoch += 1;
+                engagement.stop_time = Some(ctx.now);
             }
         }
     }
@@ -165,10 +212,42 @@ fn start(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'_>) {
             data,
         );
     };
-    engagement.tocsin.status = EngagementStatus::Active;
-    engagement.tocsin.contact_type = Some(contact.contact_type);
-    engagement.tocsin.stage_index = 0;
-    engagement.tocsin.cycle = 0;
+    let state = &mut engagement.tocsin;
+    state.status = EngagementStatus::Active;
+    state.contact_type = Some(contact.contact_type);
+    state.stage_index = 0;
+    state.cycle = 0;
+    state.repeat = contact.tocsin.repeat.min(MAX_REPEAT);
+    state.ack_timeout_in_minutes = contact.tocsin.ack_timeout_in_minutes;
+    plan::run_stage(ctx, engagement, inputs);
+}
+
+/// Most repeats of a plan (the validation bound; older records are clamped).
+const MAX_REPEAT: u32 = 9;
+
+/// The acknowledgement timed out while the engagement still runs: the plan starts over from
+/// stage 1 as a new round, and the timeline says who had acknowledged.
+fn retrigger(ctx: &Ctx, engagement: &mut Engagement, inputs: Inputs<'_>) {
+    let state = &mut engagement.tocsin;
+    let previous = state.acknowledged_by.take();
+    state.acknowledged_at = None;
+    state.status = EngagementStatus::Active;
+    state.round += 1;
+    state.epoch += 1;
+    state.stage_index = 0;
+    state.cycle = 0;
+    state.children.clear();
+    let round = state.round;
+    let data = json!({
+        "engagementArn": engagement.engagement_arn,
+        "contactArn": engagement.contact_arn,
+        "acknowledgedBy": previous,
+        "ackTimeoutInMinutes": state.ack_timeout_in_minutes,
+        "round": round + 1,
+    });
+    let cause = ["ack-timeout", &round.to_string()];
+    let ev = timeline(ctx, engagement, &cause, timeline_types::ACK_TIMED_OUT, data);
+    engagement.tocsin.outbox.extend(ev);
     plan::run_stage(ctx, engagement, inputs);
 }
 
@@ -211,13 +290,26 @@ fn acknowledge(
         "references": refs,
         "secondsToAcknowledge": seconds,
     });
+    let round = engagement.tocsin.round.to_string();
+    let cause: &[&str] = if engagement.tocsin.round == 0 {
+        &["acknowledged"]
+    } else {
+        &["acknowledged", &round]
+    };
     effects.extend(timeline(
         ctx,
         engagement,
-        &["acknowledged"],
+        cause,
         timeline_types::ACKNOWLEDGED,
         data,
     ));
+    if let Some(m) = engagement.tocsin.ack_timeout_in_minutes {
+        let mut timer = schedule(ctx, engagement, 0, 0, Duration::minutes(i64::from(m)));
+        if let EngagementEffect::Schedule { timer, .. } = &mut timer {
+            timer.ack_timeout = true;
+        }
+        effects.push(timer);
+    }
     engagement.tocsin.outbox.extend(effects);
 }
 
@@ -300,8 +392,17 @@ fn schedule(
             stage_index: stage,
             cycle,
             epoch: engagement.tocsin.epoch,
+            retry: None,
+            ack_timeout: false,
         },
     }
+}
+
+/// Id parts that keep a re-triggered round's ids apart from the first run's (none in round 0,
+/// so ids of plans that never re-trigger are what they always were).
+fn round_part(engagement: &Engagement) -> Option<String> {
+    let round = engagement.tocsin.round;
+    (round > 0).then(|| format!("round-{round}"))
 }
 
 /// A PENDING engagement of `contact_arn` for an incident, as a root (no parent).

@@ -9,6 +9,8 @@ use tocsin_proto::records::*;
 
 use super::*;
 
+mod retries;
+
 const ACCT: &str = "123456789012";
 
 fn contact_arn(alias: &str) -> String {
@@ -25,6 +27,7 @@ fn personal(alias: &str, stages: &[u32]) -> Contact {
         alias: alias.into(),
         display_name: None,
         contact_type: ContactType::Personal,
+        tocsin: Default::default(),
         plan: Plan {
             stages: stages
                 .iter()
@@ -50,6 +53,7 @@ fn escalation(alias: &str, stages: &[(u32, &[(&str, bool)])]) -> Contact {
         alias: alias.into(),
         display_name: None,
         contact_type: ContactType::Escalation,
+        tocsin: Default::default(),
         plan: Plan {
             stages: stages
                 .iter()
@@ -78,6 +82,7 @@ fn schedule(alias: &str) -> Contact {
         alias: alias.into(),
         display_name: None,
         contact_type: ContactType::OncallSchedule,
+        tocsin: Default::default(),
         plan: Plan {
             stages: vec![],
             rotation_ids: vec!["r".into()],
@@ -200,8 +205,7 @@ impl World {
                         },
                     )),
                     EngagementEffect::Schedule { due, timer } => {
-                        self.timers
-                            .insert(timer.engagement_id.clone(), (due, timer));
+                        self.timers.insert(timer_key(&timer), (due, timer));
                     }
                     EngagementEffect::Timeline { event, .. } => self.timeline.push(event),
                 }
@@ -221,7 +225,7 @@ impl World {
                 .min_by_key(|(d, _)| *d)
                 .cloned();
             let Some((due, timer)) = next else { break };
-            self.timers.remove(&timer.engagement_id);
+            self.timers.remove(&timer_key(&timer));
             self.now = self.now.max(due);
             let arn = self
                 .engagements
@@ -402,10 +406,9 @@ fn whoever_is_on_call_is_engaged_and_speaks_for_the_schedule() {
 #[test]
 fn repeat_runs_the_plan_again_with_new_pages() {
     let mut plan = escalation("esc", &[(5, &[("ann", true)])]);
-    plan.alias = "esc".into();
+    plan.tocsin.repeat = 1;
     let mut w = World::new(vec![plan, personal("ann", &[30])]);
     let e = w.engage("esc");
-    w.engagements.get_mut(&e).unwrap().tocsin.repeat = 1;
     w.advance(Duration::minutes(5));
     assert_eq!(w.pages_to("ann"), 2, "second cycle engages ann again");
     w.advance(Duration::minutes(5));

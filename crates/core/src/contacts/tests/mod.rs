@@ -38,6 +38,7 @@ fn contact(alias: &str, contact_type: ContactType, stages: Vec<Stage>) -> Contac
         alias: alias.into(),
         display_name: None,
         contact_type,
+        tocsin: Default::default(),
         plan: Plan {
             stages,
             rotation_ids: vec![],
