@@ -8,10 +8,14 @@
 //!   scripted statuses.
 //! - [`SmtpSink`]: an SMTP relay on `127.0.0.1:0` speaking real SMTP, recording the mails it
 //!   accepts, answering with scripted reply codes.
+//! - [`chat::ChatPeer`]: Slack, Teams and Chime webhooks checking message formats;
+//!   [`pagerduty::PagerDutyPeer`]: PagerDuty's REST API (incidents, notes, resolve).
 //! - [`wait_until`]: wait on a condition with a deadline, never a fixed sleep.
 
 mod backends;
+pub mod chat;
 mod clock;
+pub mod pagerduty;
 mod private;
 mod receiver;
 mod smtp;

@@ -4,10 +4,13 @@
 //! (STARTTLS required; port 587), `smtp://host?tls=opportunistic`, `smtps://host` (implicit
 //! TLS; port 465); `user:pass@` adds AUTH. The mail carries the subject, the content, the
 //! accept code, the acknowledge link when `TOCSIN_PUBLIC_URL` is set, and a `Message-ID` made
-//! from the page id, so a relay or reader can tell a resent page from a new one.
+//! from the page id, so a relay or reader can tell a resent page from a new one. An activation
+//! code is a mail "Your Tocsin activation code" with the code and nothing to acknowledge; its
+//! `Message-ID` comes from (channel, code).
 //!
 //! Without a relay (what `tocsin dev` does) the driver logs the mail's recipient and subject
-//! — never its body or accept code — and reports it "logged (no SMTP relay configured)".
+//! — never its body, accept code or activation code — and reports it "logged (no SMTP relay
+//! configured)".
 //!
 //! The relay's verdict maps as SMTP defines it: 2xx accepted, 4xx transient, 5xx permanent;
 //! timeouts, connection and TLS errors are transient.
@@ -21,10 +24,14 @@ use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use tocsin_core::clock::Clock;
-use tocsin_proto::messages::SendPageV1;
+use tocsin_proto::messages::{SendActivationCodeV1, SendPageV1};
 use tocsin_runtime::Settings;
 
-use super::{SendError, text};
+use super::{Message as Outgoing, SendError, text};
+use crate::links::Links;
+
+/// Subject of activation code mails.
+pub(crate) const ACTIVATION_SUBJECT: &str = "Your Tocsin activation code";
 
 /// Where mails go.
 enum Relay {
@@ -43,7 +50,7 @@ enum Relay {
 pub(crate) struct EmailDriver {
     relay: Relay,
     from: Result<Mailbox, String>,
-    public_url: Option<String>,
+    links: Links,
     clock: Arc<dyn Clock>,
 }
 
@@ -72,7 +79,7 @@ impl EmailDriver {
         Self {
             relay,
             from,
-            public_url: settings.public_url.clone(),
+            links: Links::from_settings(settings),
             clock,
         }
     }
@@ -85,23 +92,30 @@ impl EmailDriver {
         }
     }
 
-    pub(crate) async fn send(&self, page: &SendPageV1) -> Result<String, SendError> {
-        let to: Mailbox = page.address.parse().map_err(|e| {
-            SendError::Permanent(format!("{:?} is not an email address: {e}", page.address))
+    pub(crate) async fn send(&self, m: Outgoing<'_>) -> Result<String, SendError> {
+        let to: Mailbox = m.address().parse().map_err(|e| {
+            SendError::Permanent(format!("{:?} is not an email address: {e}", m.address()))
         })?;
         match &self.relay {
             Relay::Log => {
+                let (what, subject) = match m {
+                    Outgoing::Page(p) => (p.page_arn.as_str(), p.subject.as_str()),
+                    Outgoing::Activation(a) => (a.contact_channel_arn.as_str(), ACTIVATION_SUBJECT),
+                };
                 tracing::info!(
-                    page_arn = %page.page_arn,
+                    about = %what,
                     to = %to,
-                    subject = %page.subject,
-                    "No SMTP relay configured: logging the page's mail instead of sending it."
+                    subject = %subject,
+                    "No SMTP relay configured: logging the mail instead of sending it."
                 );
                 Ok("logged (no SMTP relay configured)".into())
             }
             Relay::Broken(reason) => Err(SendError::Permanent(reason.clone())),
             Relay::Smtp { transport, .. } => {
-                let message = self.message(page, to)?;
+                let message = match m {
+                    Outgoing::Page(page) => self.message(page, to)?,
+                    Outgoing::Activation(a) => self.activation(a, to)?,
+                };
                 let response = transport.send(message).await.map_err(|e| classify(&e))?;
                 Ok(format!(
                     "SMTP relay accepted: {} {}",
@@ -121,7 +135,7 @@ impl EmailDriver {
             page.content.trim_end(),
             page.accept_code
         );
-        if let Some(link) = text::accept_link(self.public_url.as_deref(), page) {
+        if let Some(link) = text::accept_link(&self.links, page) {
             body.push_str(&format!("Acknowledge: {link}\n"));
         }
         body.push_str(&format!(
@@ -147,6 +161,31 @@ impl EmailDriver {
     }
 }
 
+impl EmailDriver {
+    fn activation(&self, a: &SendActivationCodeV1, to: Mailbox) -> Result<Message, SendError> {
+        let from = self.from.clone().map_err(SendError::Permanent)?;
+        let body = format!(
+            "Your Tocsin activation code is {code}.\n\n\
+             Enter it to activate this address as a contact channel \
+             (ActivateContactChannel). It expires in 15 minutes; a new code replaces it.\n\n\
+             Contact channel: {channel}\n",
+            code = a.activation_code,
+            channel = a.contact_channel_arn,
+        );
+        Message::builder()
+            .from(from)
+            .to(to)
+            .subject(ACTIVATION_SUBJECT)
+            .message_id(Some(format!("<{}@tocsin>", text::activation_id(a))))
+            .date(SystemTime::from(self.clock.now()))
+            .header(ContactChannel(a.contact_channel_arn.clone()))
+            .header(AutoSubmitted)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| SendError::Permanent(format!("the mail cannot be built: {e}")))
+    }
+}
+
 /// The relay's verdict as a send outcome.
 fn classify(e: &SmtpError) -> SendError {
     if e.is_permanent() {
@@ -154,7 +193,7 @@ fn classify(e: &SmtpError) -> SendError {
     } else if e.is_transient() {
         SendError::Transient(format!("SMTP relay deferred the mail: {e}"))
     } else if e.is_timeout() {
-        SendError::Transient("SMTP relay timed out".into())
+        SendError::Unknown("SMTP relay timed out".into())
     } else if e.is_tls() {
         SendError::Transient(format!("TLS with the SMTP relay failed: {e}"))
     } else {
@@ -171,6 +210,24 @@ struct PageArn(String);
 impl Header for PageArn {
     fn name() -> HeaderName {
         HeaderName::new_from_ascii_str("X-Tocsin-Page")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `X-Tocsin-Contact-Channel`: the channel an activation code is for.
+#[derive(Debug, Clone)]
+struct ContactChannel(String);
+
+impl Header for ContactChannel {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Tocsin-Contact-Channel")
     }
 
     fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {

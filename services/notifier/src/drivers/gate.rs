@@ -95,12 +95,12 @@ impl Gate {
         }
         let result = match tokio::time::timeout(self.deadline + DEADLINE_GRACE, send).await {
             Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!(
+            Err(_) => Err(SendError::Unknown(format!(
                 "{} call timed out after {:?}",
                 self.name, self.deadline
             ))),
         };
-        let transient = matches!(result, Err(SendError::Transient(_)));
+        let transient = matches!(result, Err(SendError::Transient(_) | SendError::Unknown(_)));
         let change = self.lock().record(transient, Instant::now());
         match change {
             Some(Change::Opened { failures, cooldown }) => tracing::warn!(
@@ -318,11 +318,11 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_call_past_the_deadline_is_transient() {
+    async fn a_call_past_the_deadline_has_an_unknown_outcome() {
         let gate = Gate::new("test", 1, Duration::from_secs(1), RULES);
         let r = gate.run(Admission::Normal, std::future::pending()).await;
         assert!(
-            matches!(&r, Err(SendError::Transient(m)) if m.contains("timed out")),
+            matches!(&r, Err(SendError::Unknown(m)) if m.contains("timed out")),
             "{r:?}"
         );
     }

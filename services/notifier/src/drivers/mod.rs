@@ -8,15 +8,19 @@
 //! | `SMS` | [`sms`] | `TOCSIN_SMS_PROVIDER_URL`, Twilio's Messages API |
 //! | `VOICE` | [`voice`] | `TOCSIN_SMS_PROVIDER_URL`, Twilio's Calls API |
 //!
+//! A driver sends a [`Message`]: a page, or a contact channel's activation code (a mail "Your
+//! Tocsin activation code", a text, a call spelling the code twice, a signed webhook) — no
+//! accept code, acknowledge link or status callback, since there is no page to acknowledge.
+//!
 //! Every driver answers the same way: accepted by the peer → `Ok(detail)` naming what the peer
 //! said (status, provider id); timeouts, connection errors, 408, 429, 5xx and SMTP 4xx →
 //! [`SendError::Transient`]; any other refusal → [`SendError::Permanent`]. Details and logs never
 //! carry secrets or URLs (webhook URLs may hold tokens).
 
 mod email;
-mod gate;
+pub(crate) mod gate;
 mod provider;
-mod signing;
+pub(crate) mod signing;
 mod sms;
 mod text;
 mod voice;
@@ -26,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tocsin_core::clock::Clock;
-use tocsin_proto::messages::SendPageV1;
+use tocsin_proto::messages::{SendActivationCodeV1, SendPageV1};
 use tocsin_proto::records::ChannelType;
 use tocsin_runtime::{Settings, SystemClock};
 
@@ -37,6 +41,43 @@ use self::sms::SmsDriver;
 use self::voice::VoiceDriver;
 use self::webhook::WebhookDriver;
 
+pub(crate) use self::text::{activation_id, page_id, truncate};
+
+/// What a driver sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    /// A page of an engagement.
+    Page(&'a SendPageV1),
+    /// The activation code of a contact channel.
+    Activation(&'a SendActivationCodeV1),
+}
+
+impl Message<'_> {
+    /// The channel it goes over.
+    pub fn channel_type(&self) -> ChannelType {
+        match self {
+            Message::Page(p) => p.channel_type,
+            Message::Activation(a) => a.channel_type,
+        }
+    }
+
+    /// Where it goes (email address, phone number, URL).
+    pub fn address(&self) -> &str {
+        match self {
+            Message::Page(p) => &p.address,
+            Message::Activation(a) => &a.address,
+        }
+    }
+
+    /// Its idempotency key at the peer: the page id, or one derived from (channel, code).
+    pub fn id(&self) -> String {
+        match self {
+            Message::Page(p) => page_id(p).to_string(),
+            Message::Activation(a) => activation_id(a),
+        }
+    }
+}
+
 /// Why a send failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
@@ -46,6 +87,10 @@ pub enum SendError {
     /// Will not succeed (other 4xx, SMTP 5xx, bad address, no driver).
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The request went out but no answer came before the deadline: the peer may or may not
+    /// have acted on it. Retried only with the same idempotency key, and recorded.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
     /// Not attempted: the driver's circuit is open, or its slots stayed busy. Nothing reached
     /// the peer; try again after `after`.
     #[error("transient: {reason}")]
@@ -155,12 +200,17 @@ impl Drivers {
         page: &SendPageV1,
         admission: Admission,
     ) -> Result<String, SendError> {
+        self.deliver(Message::Page(page), admission).await
+    }
+
+    /// Delivers one message through its channel's gate.
+    pub async fn deliver(&self, m: Message<'_>, admission: Admission) -> Result<String, SendError> {
         let i = &*self.inner;
-        match page.channel_type {
-            ChannelType::Webhook => i.webhook.0.run(admission, i.webhook.1.send(page)).await,
-            ChannelType::Email => i.email.0.run(admission, i.email.1.send(page)).await,
-            ChannelType::Sms => i.sms.0.run(admission, i.sms.1.send(page)).await,
-            ChannelType::Voice => i.voice.0.run(admission, i.voice.1.send(page)).await,
+        match m.channel_type() {
+            ChannelType::Webhook => i.webhook.0.run(admission, i.webhook.1.send(m)).await,
+            ChannelType::Email => i.email.0.run(admission, i.email.1.send(m)).await,
+            ChannelType::Sms => i.sms.0.run(admission, i.sms.1.send(m)).await,
+            ChannelType::Voice => i.voice.0.run(admission, i.voice.1.send(m)).await,
         }
     }
 }
@@ -168,7 +218,7 @@ impl Drivers {
 // === shared by the HTTP drivers ===
 
 /// The outcome class of an HTTP status that is not a success: 408, 429 and 5xx may pass.
-fn http_failure(what: &str, status: reqwest::StatusCode, detail: &str) -> SendError {
+pub(crate) fn http_failure(what: &str, status: reqwest::StatusCode, detail: &str) -> SendError {
     let code = status.as_u16();
     let message = if detail.is_empty() {
         format!("{what} answered HTTP {code}")
@@ -184,8 +234,12 @@ fn http_failure(what: &str, status: reqwest::StatusCode, detail: &str) -> SendEr
     }
 }
 
-/// A transport error, without its URL (webhook URLs may carry tokens).
-fn transport_failure(what: &str, e: &reqwest::Error) -> SendError {
+/// A transport error, without its URL (webhook URLs may carry tokens). A timeout after the
+/// connection was made leaves the outcome unknown; one while connecting does not.
+pub(crate) fn transport_failure(what: &str, e: &reqwest::Error) -> SendError {
+    if e.is_timeout() && !e.is_connect() {
+        return SendError::Unknown(format!("{what} request timed out"));
+    }
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -1,18 +1,19 @@
 //! The SMS and voice provider: an HTTP API of Twilio's shape at `TOCSIN_SMS_PROVIDER_URL`.
 //!
 //! `POST <base>/2010-04-01/Accounts/<AccountSid>/{Messages,Calls}.json`, form-encoded, HTTP
-//! basic auth `AccountSid:AuthToken`, header `I-Twilio-Idempotency-Token: <page id>` (a retried
-//! request whose answer was lost does not make a second message), and when
-//! `TOCSIN_PUBLIC_URL` is set a `StatusCallback` of `<url>/v1/pages/<page id>/provider-status`.
+//! basic auth `AccountSid:AuthToken`, header `I-Twilio-Idempotency-Token: <message id>` (a
+//! retried request whose answer was lost does not make a second message), and for pages, when
+//! `TOCSIN_PUBLIC_URL` is set, a `StatusCallback` of `<url>/v1/inbound/twilio/status/<page id>`
+//! (activation codes have no page to report on, so no callback).
 //! A 2xx answer is JSON with the resource's `sid` and `status`; an error answer is JSON with
 //! `code` and `message`.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tocsin_proto::messages::SendPageV1;
 use tocsin_runtime::Settings;
 
-use super::{SendError, http_failure, text, transport_failure};
+use super::{Message, SendError, http_failure, text, transport_failure};
+use crate::links::Links;
 
 /// Which resource a request creates.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +40,7 @@ pub(crate) struct ProviderClient {
     account_sid: String,
     auth_token: SecretString,
     from: String,
-    public_url: Option<String>,
+    links: Links,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,7 +68,7 @@ impl ProviderClient {
                 .clone()
                 .unwrap_or_else(|| SecretString::from("")),
             from: settings.sms_from.clone().unwrap_or_default(),
-            public_url: settings.public_url.clone(),
+            links: Links::from_settings(settings),
         })
     }
 
@@ -76,17 +77,17 @@ impl ProviderClient {
         tocsin_runtime::config::redact(&self.base)
     }
 
-    /// `TOCSIN_PUBLIC_URL`, for links in what is sent.
-    pub(crate) fn public_url(&self) -> Option<&str> {
-        self.public_url.as_deref()
+    /// The links put in what is sent.
+    pub(crate) fn links(&self) -> &Links {
+        &self.links
     }
 
-    /// Asks the provider to create `resource` for `page`, with `fields` besides `To`, `From`
+    /// Asks the provider to create `resource` for `m`, with `fields` besides `To`, `From`
     /// and `StatusCallback`.
     pub(crate) async fn create(
         &self,
         resource: Resource,
-        page: &SendPageV1,
+        m: Message<'_>,
         fields: &[(&str, &str)],
     ) -> Result<Created, SendError> {
         let (what, file) = match resource {
@@ -97,13 +98,12 @@ impl ProviderClient {
             "{}/2010-04-01/Accounts/{}/{file}",
             self.base, self.account_sid
         );
-        let id = text::page_id(page);
-        let callback = self
-            .public_url
-            .as_ref()
-            .map(|u| format!("{u}/v1/pages/{id}/provider-status"));
-        let mut form: Vec<(&str, &str)> =
-            vec![("To", page.address.as_str()), ("From", self.from.as_str())];
+        let id = m.id();
+        let callback = match m {
+            Message::Page(_) => self.links.provider_status(&id),
+            Message::Activation(_) => None,
+        };
+        let mut form: Vec<(&str, &str)> = vec![("To", m.address()), ("From", self.from.as_str())];
         form.extend_from_slice(fields);
         if let Some(cb) = &callback {
             form.push(("StatusCallback", cb.as_str()));
@@ -112,7 +112,7 @@ impl ProviderClient {
             .http
             .post(url)
             .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()))
-            .header("I-Twilio-Idempotency-Token", id)
+            .header("I-Twilio-Idempotency-Token", id.as_str())
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form)
             .send()

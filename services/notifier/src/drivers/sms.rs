@@ -1,14 +1,15 @@
 //! `SMS`: a text message through the provider's Messages API ([`super::provider`]).
 //!
-//! The body is the subject, the content, the accept code and the acknowledge link when
-//! `TOCSIN_PUBLIC_URL` is set, cut to the provider's 1,600 characters.
+//! A page's body is the subject, the content, the accept code and the acknowledge link when
+//! `TOCSIN_PUBLIC_URL` is set, cut to the provider's 1,600 characters. An activation code's
+//! body is the code and how to use it (also `START <code>` from this phone).
 
 use std::sync::Arc;
 
-use tocsin_proto::messages::SendPageV1;
+use tocsin_proto::messages::{SendActivationCodeV1, SendPageV1};
 
 use super::provider::{ProviderClient, Resource};
-use super::{SendError, text};
+use super::{Message, SendError, text};
 
 /// Longest body the provider takes.
 const MAX_BODY: usize = 1600;
@@ -30,14 +31,17 @@ impl SmsDriver {
         }
     }
 
-    pub(crate) async fn send(&self, page: &SendPageV1) -> Result<String, SendError> {
+    pub(crate) async fn send(&self, m: Message<'_>) -> Result<String, SendError> {
         let Some(provider) = &self.provider else {
             return Err(SendError::Permanent("no SMS provider configured".into()));
         };
-        check_e164(&page.address)?;
-        let body = body(page, text::accept_link(provider.public_url(), page));
+        check_e164(m.address())?;
+        let body = match m {
+            Message::Page(page) => body(page, text::accept_link(provider.links(), page)),
+            Message::Activation(a) => activation_body(a),
+        };
         let created = provider
-            .create(Resource::Messages, page, &[("Body", body.as_str())])
+            .create(Resource::Messages, m, &[("Body", body.as_str())])
             .await?;
         Ok(format!(
             "SMS accepted by the provider: sid {}, status {}",
@@ -55,6 +59,15 @@ pub(crate) fn body(page: &SendPageV1, link: Option<String>) -> String {
     let head = format!("{}\n{}", page.subject.trim(), page.content.trim());
     let room = MAX_BODY.saturating_sub(tail.chars().count());
     format!("{}{tail}", text::truncate(head.trim(), room))
+}
+
+/// The text carrying an activation code.
+pub(crate) fn activation_body(a: &SendActivationCodeV1) -> String {
+    let code = &a.activation_code;
+    format!(
+        "Your Tocsin activation code is {code}. Enter it to activate this number, or reply \
+         START {code}. It expires in 15 minutes."
+    )
 }
 
 /// Phone numbers in E.164 (`+` and 8–15 digits), as the provider wants them.

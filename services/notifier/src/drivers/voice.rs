@@ -1,16 +1,17 @@
 //! `VOICE`: a phone call through the provider's Calls API ([`super::provider`]).
 //!
 //! The call's TwiML says the subject and the content, spells the accept code, and asks the
-//! callee to press 1 to acknowledge (a `<Gather>` of one digit, posted to the acknowledge link
-//! when `TOCSIN_PUBLIC_URL` is set).
+//! callee to press 1 to acknowledge (a `<Gather>` of one digit, posted to
+//! `/v1/inbound/twilio/voice/<page id>` when `TOCSIN_PUBLIC_URL` is set). An activation call
+//! says the code digit by digit, twice, and hangs up.
 
 use std::sync::Arc;
 
-use tocsin_proto::messages::SendPageV1;
+use tocsin_proto::messages::{SendActivationCodeV1, SendPageV1};
 
 use super::provider::{ProviderClient, Resource};
 use super::sms::check_e164;
-use super::{SendError, text};
+use super::{Message, SendError, text};
 
 /// Longest text spoken; the provider takes TwiML of up to 4,000 characters.
 const MAX_SPOKEN: usize = 1500;
@@ -32,16 +33,24 @@ impl VoiceDriver {
         }
     }
 
-    pub(crate) async fn send(&self, page: &SendPageV1) -> Result<String, SendError> {
+    pub(crate) async fn send(&self, m: Message<'_>) -> Result<String, SendError> {
         let Some(provider) = &self.provider else {
             return Err(SendError::Permanent(
                 "no voice provider configured (TOCSIN_SMS_PROVIDER_URL)".into(),
             ));
         };
-        check_e164(&page.address)?;
-        let twiml = twiml(page, text::accept_link(provider.public_url(), page));
+        check_e164(m.address())?;
+        let twiml = match m {
+            Message::Page(page) => twiml(
+                page,
+                provider
+                    .links()
+                    .voice_gather(text::page_id(page), &page.accept_code),
+            ),
+            Message::Activation(a) => activation_twiml(a),
+        };
         let created = provider
-            .create(Resource::Calls, page, &[("Twiml", twiml.as_str())])
+            .create(Resource::Calls, m, &[("Twiml", twiml.as_str())])
             .await?;
         Ok(format!(
             "call accepted by the provider: sid {}, status {}",
@@ -56,8 +65,6 @@ pub(crate) fn twiml(page: &SendPageV1, action: Option<String>) -> String {
         &format!("{}. {}", page.subject.trim(), page.content.trim()),
         MAX_SPOKEN,
     );
-    // Digits one by one, so the code is spelled rather than read as a number.
-    let code: Vec<String> = page.accept_code.chars().map(String::from).collect();
     let action = action
         .map(|a| format!(r#" action="{}" method="POST""#, xml_escape(&a)))
         .unwrap_or_default();
@@ -71,7 +78,22 @@ pub(crate) fn twiml(page: &SendPageV1, action: Option<String>) -> String {
         ),
         action = action,
         spoken = xml_escape(&spoken),
-        code = xml_escape(&code.join(" ")),
+        // Digits one by one, so the code is spelled rather than read as a number.
+        code = xml_escape(&text::spelled(&page.accept_code)),
+    )
+}
+
+/// The script of an activation call: the code, spelled, twice.
+pub(crate) fn activation_twiml(a: &SendActivationCodeV1) -> String {
+    let code = xml_escape(&text::spelled(&a.activation_code));
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            "<Response><Say>This is Tocsin. Your activation code is {code}. ",
+            "Again, your activation code is {code}.</Say>",
+            "<Say>Goodbye.</Say></Response>"
+        ),
+        code = code,
     )
 }
 
@@ -124,5 +146,19 @@ mod tests {
             t.contains(r#"action="https://t/v1/pages/p-1/accept?code=472&amp;x=1""#),
             "{t}"
         );
+    }
+
+    #[test]
+    fn an_activation_call_spells_the_code_twice_and_asks_for_nothing() {
+        let a = SendActivationCodeV1 {
+            contact_arn: String::new(),
+            contact_channel_arn: String::new(),
+            channel_type: tocsin_proto::records::ChannelType::Voice,
+            address: "+15550001111".into(),
+            activation_code: "305817".into(),
+        };
+        let t = activation_twiml(&a);
+        assert_eq!(t.matches("3 0 5 8 1 7").count(), 2, "{t}");
+        assert!(!t.contains("Gather") && !t.contains("Press"), "{t}");
     }
 }

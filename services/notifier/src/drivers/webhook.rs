@@ -3,18 +3,19 @@
 //! Headers: `Idempotency-Key` and `webhook-id` (the page id, the same on every retry) and, with
 //! `TOCSIN_WEBHOOK_SECRET`, `webhook-timestamp` and `webhook-signature` as Standard Webhooks
 //! define them, so receivers can verify with any Standard Webhooks library. The body is
-//! serialised once and the signed bytes are the sent bytes.
+//! serialised once and the signed bytes are the sent bytes. An activation code goes as
+//! `{"type": "activation_code", "contactArn", "contactChannelArn", "activationCode"}` with the
+//! id derived from (channel, code).
 
 use std::sync::Arc;
 
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tocsin_core::clock::Clock;
-use tocsin_proto::messages::SendPageV1;
 use tocsin_runtime::Settings;
 
 use super::signing::Signer;
-use super::{SendError, http_failure, text, transport_failure};
+use super::{Message, SendError, http_failure, transport_failure};
 
 /// Posts pages to webhook URLs.
 pub(crate) struct WebhookDriver {
@@ -51,8 +52,8 @@ impl WebhookDriver {
         }
     }
 
-    pub(crate) async fn send(&self, page: &SendPageV1) -> Result<String, SendError> {
-        let url = reqwest::Url::parse(&page.address)
+    pub(crate) async fn send(&self, m: Message<'_>) -> Result<String, SendError> {
+        let url = reqwest::Url::parse(m.address())
             .map_err(|e| SendError::Permanent(format!("webhook address is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(SendError::Permanent(format!(
@@ -60,30 +61,38 @@ impl WebhookDriver {
                 url.scheme()
             )));
         }
-        let id = text::page_id(page);
-        let body = json!({
-            "pageArn": page.page_arn,
-            "engagementArn": page.engagement_arn,
-            "incidentArn": page.incident_arn,
-            "contactArn": page.contact_arn,
-            "contactChannelArn": page.contact_channel_arn,
-            "subject": page.subject,
-            "content": page.content,
-            "acceptCode": page.accept_code,
-        });
+        let id = m.id();
+        let body = match m {
+            Message::Page(page) => json!({
+                "pageArn": page.page_arn,
+                "engagementArn": page.engagement_arn,
+                "incidentArn": page.incident_arn,
+                "contactArn": page.contact_arn,
+                "contactChannelArn": page.contact_channel_arn,
+                "subject": page.subject,
+                "content": page.content,
+                "acceptCode": page.accept_code,
+            }),
+            Message::Activation(a) => json!({
+                "type": "activation_code",
+                "contactArn": a.contact_arn,
+                "contactChannelArn": a.contact_channel_arn,
+                "activationCode": a.activation_code,
+            }),
+        };
         let body = serde_json::to_vec(&body).unwrap_or_default();
         let mut request = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("Idempotency-Key", id)
-            .header("webhook-id", id);
+            .header("Idempotency-Key", id.as_str())
+            .header("webhook-id", id.as_str());
         if let Some(signer) = &self.signer {
             // The timestamp is of this attempt (a retry is signed anew), the id stays.
             let timestamp = self.clock.now().timestamp();
             request = request
                 .header("webhook-timestamp", timestamp.to_string())
-                .header("webhook-signature", signer.sign(id, timestamp, &body));
+                .header("webhook-signature", signer.sign(&id, timestamp, &body));
         }
         // The receiver can join the trace of the alarm that caused the page.
         for (name, value) in tocsin_runtime::telemetry::trace_headers() {

@@ -67,7 +67,7 @@ async fn a_page_arrives_as_a_mail_with_its_accept_code_and_link() {
     assert!(body.contains("Primary db-1 stopped answering."), "{body}");
     assert!(body.contains("Accept code: 472913"), "{body}");
     let link = format!(
-        "Acknowledge: https://tocsin.example.com/v1/pages/{}/accept?code=472913",
+        "Acknowledge: https://tocsin.example.com/v1/inbound/ack/{}?code=472913",
         page_id(&p)
     );
     assert!(body.contains(&link), "{body}");

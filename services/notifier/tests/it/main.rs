@@ -2,10 +2,19 @@
 //! SMTP relay speaking SMTP over TCP, an HTTP provider API of Twilio's shape, a webhook
 //! receiver verifying signatures), and the `Notifier` handler on the embedded backends.
 
+mod activation;
+mod chat;
 mod delivery;
 mod email;
+mod failures;
+mod fixtures;
+mod inbound;
+mod pagerduty;
 mod provider;
 mod sms_voice;
+mod targets;
+mod throttle;
+mod verifier;
 mod webhook;
 
 use std::collections::BTreeMap;
@@ -15,11 +24,11 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::Serialized;
 use tocsin_core::clock::Clock;
-use tocsin_notifier::Notifier;
+use tocsin_notifier::{Incidents, Notifier};
 use tocsin_proto::Envelope;
 use tocsin_proto::messages::{Event, NotifyCommand, PageReceiptV1, SendPageV1};
 use tocsin_proto::records::ChannelType;
-use tocsin_proto::routing::{QUEUE_ENGAGEMENT, QUEUE_NOTIFIER};
+use tocsin_proto::routing::{QUEUE_ENGAGEMENT, QUEUE_NOTIFIER, QUEUE_NOTIFIER_INCIDENTS};
 use tocsin_runtime::publish::{self, Meta};
 use tocsin_runtime::{Context, Handler, Outcome, Settings};
 use tocsin_testkit::{Kind, ManualClock, TestBackends, wait_until};
@@ -68,22 +77,73 @@ pub(crate) struct Harness {
     pub(crate) clock: ManualClock,
     pub(crate) ctx: Context,
     pub(crate) notifier: Notifier,
+    pub(crate) incidents: Incidents,
     _backends: TestBackends,
 }
 
 impl Harness {
     pub(crate) async fn new(settings: Settings) -> Self {
-        let backends = TestBackends::new(Kind::Memory).await.unwrap();
+        Self::on(Kind::Memory, settings).await
+    }
+
+    /// The handler on backends of `kind` (real: a fresh vhost and key namespace).
+    pub(crate) async fn on(kind: Kind, settings: Settings) -> Self {
+        let backends = TestBackends::new(kind).await.unwrap();
         let clock = ManualClock::default();
         let mut ctx = backends.context(Arc::new(clock.clone()));
         ctx.settings = Arc::new(settings);
         let notifier = Notifier::new(ctx.clone());
+        let incidents = Incidents::new(ctx.clone());
         Self {
             clock,
             ctx,
             notifier,
+            incidents,
             _backends: backends,
         }
+    }
+
+    /// Publishes a domain event, as the other services do.
+    pub(crate) async fn publish_event(&self, key: &str, event: Event) {
+        let meta = Meta {
+            account: ACCOUNT,
+            idempotency_key: key,
+            now: self.clock.now(),
+        };
+        publish::event(&self.ctx.bus, &meta, event).await.unwrap();
+    }
+
+    /// Handles the next delivery of the notifier's incident queue and settles it.
+    pub(crate) async fn step_incidents(&self) -> Outcome {
+        let d = wait_until("an incident event", DEADLINE, || async {
+            self.ctx
+                .bus
+                .get(QUEUE_NOTIFIER_INCIDENTS)
+                .await
+                .ok()
+                .flatten()
+        })
+        .await
+        .unwrap();
+        let outcome = self.incidents.handle(&d).await;
+        match &outcome {
+            Outcome::Ack => d.ack().await,
+            Outcome::Retry { reason, .. } => d.retry(Duration::from_millis(1), reason).await,
+            Outcome::Reject(reason) => d.dead_letter(reason).await,
+        }
+        .unwrap();
+        outcome
+    }
+
+    /// Takes the events on the engagement queue (receipts, acceptances) off it.
+    pub(crate) async fn events(&self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Some(d) = self.ctx.bus.get(QUEUE_ENGAGEMENT).await.unwrap() {
+            let env: Envelope<Event> = Envelope::decode(&d.body).unwrap();
+            out.push(env.payload);
+            d.ack().await.unwrap();
+        }
+        out
     }
 
     /// Publishes `page.send` for `page`, as the engagement service does.
@@ -95,6 +155,18 @@ impl Harness {
             now: self.clock.now(),
         };
         publish::command(&self.ctx.bus, &meta, NotifyCommand::SendPage(page.clone()))
+            .await
+            .unwrap();
+    }
+
+    /// Publishes `command` (an activation code, a page), as the API and engagement do.
+    pub(crate) async fn command(&self, key: &str, command: NotifyCommand) {
+        let meta = Meta {
+            account: ACCOUNT,
+            idempotency_key: key,
+            now: self.clock.now(),
+        };
+        publish::command(&self.ctx.bus, &meta, command)
             .await
             .unwrap();
     }

@@ -46,6 +46,7 @@ struct Inner {
     requests: Vec<Request>,
     created: Vec<Created>,
     by_token: HashMap<String, usize>,
+    hang: VecDeque<std::time::Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +77,12 @@ impl FakeProvider {
     /// Answers the next authenticated, well-formed requests with these statuses first.
     pub fn script(&self, statuses: &[u16]) {
         self.lock().script.extend(statuses);
+    }
+
+    /// The next successful requests create their message, then answer only after these delays
+    /// (a provider that acted but whose answer is lost past the caller's deadline).
+    pub fn hang(&self, delays: &[std::time::Duration]) {
+        self.lock().hang.extend(delays);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -121,15 +128,30 @@ async fn create(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let resource = match file.as_str() {
+    let (response, delay) = answer(&inner, &account, &file, &headers, &form);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    response
+}
+
+fn answer(
+    inner: &Mutex<Inner>,
+    account: &str,
+    file: &str,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> (Response, Option<std::time::Duration>) {
+    let response = |r: Response| (r, None);
+    let resource = match file {
         "Messages.json" => "Messages",
         "Calls.json" => "Calls",
         _ => {
-            return error(
+            return response(error(
                 StatusCode::NOT_FOUND,
                 20404,
                 "The requested resource was not found",
-            );
+            ));
         }
     };
     let token = headers
@@ -145,9 +167,9 @@ async fn create(
             status: status.as_u16(),
         });
     };
-    if !authorized(&headers, &account) {
+    if !authorized(headers, account) {
         record(StatusCode::UNAUTHORIZED, &mut inner);
-        return error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+        return response(error(StatusCode::UNAUTHORIZED, 20003, "Authenticate"));
     }
     let content = if resource == "Messages" {
         "Body"
@@ -157,17 +179,17 @@ async fn create(
     for field in ["To", "From", content] {
         if form.get(field).is_none_or(|v| v.is_empty()) {
             record(StatusCode::BAD_REQUEST, &mut inner);
-            return error(
+            return response(error(
                 StatusCode::BAD_REQUEST,
                 21604,
                 &format!("A '{field}' parameter is required."),
-            );
+            ));
         }
     }
     if let Some(status) = inner.script.pop_front() {
         let status = StatusCode::from_u16(status).unwrap();
         record(status, &mut inner);
-        return error(status, 20500, "Scripted failure");
+        return response(error(status, 20500, "Scripted failure"));
     }
     // A repeated idempotency token returns what the first request created.
     let existing = token.as_ref().and_then(|t| inner.by_token.get(t).copied());
@@ -190,6 +212,7 @@ async fn create(
     };
     record(StatusCode::CREATED, &mut inner);
     let created = inner.created[index].clone();
+    let delay = inner.hang.pop_front();
     let body = json!({
         "sid": created.sid,
         "account_sid": SID,
@@ -197,5 +220,5 @@ async fn create(
         "from": created.form.get("From"),
         "status": "queued",
     });
-    (StatusCode::CREATED, Json(body)).into_response()
+    ((StatusCode::CREATED, Json(body)).into_response(), delay)
 }

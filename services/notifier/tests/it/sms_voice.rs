@@ -54,7 +54,7 @@ async fn an_sms_page_retried_after_a_500_makes_one_message_and_one_receipt() {
         assert_eq!(
             r.form["StatusCallback"],
             format!(
-                "https://tocsin.example.com/v1/pages/{}/provider-status",
+                "https://tocsin.example.com/v1/inbound/twilio/status/{}",
                 page_id(&p)
             )
         );
@@ -65,7 +65,7 @@ async fn an_sms_page_retried_after_a_500_makes_one_message_and_one_receipt() {
         );
         assert!(body.contains("Accept code: 472913"), "{body}");
         assert!(
-            body.contains(&format!("/v1/pages/{}/accept?code=472913", page_id(&p))),
+            body.contains(&format!("/v1/inbound/ack/{}?code=472913", page_id(&p))),
             "{body}"
         );
     }

@@ -1,111 +1,17 @@
 //! WEBHOOK against a receiver that verifies Standard Webhooks signatures with its own HMAC
-//! (built here from SHA-256, independent of the notifier's `hmac` crate).
+//! ([`crate::verifier`], independent of the notifier's `hmac` crate).
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 use tocsin_core::clock::Clock;
 use tocsin_notifier::{Drivers, SendError};
 use tocsin_proto::records::ChannelType;
 use tocsin_testkit::{ManualClock, Receiver};
 
+use crate::verifier::{hmac_sha256, start_verifier};
 use crate::{page, page_id, settings};
-
-/// HMAC-SHA256 as RFC 2104 writes it.
-fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
-}
-
-#[derive(Debug, Clone)]
-struct Got {
-    headers: HeaderMap,
-    body: Bytes,
-    verified: bool,
-}
-
-#[derive(Clone)]
-struct Verifier {
-    key: Vec<u8>,
-    now: i64,
-    got: Arc<Mutex<Vec<Got>>>,
-}
-
-/// A receiver answering 204 to correctly signed, fresh webhooks and 401 to the rest.
-async fn start_verifier(key: Vec<u8>, now: i64) -> (SocketAddr, Arc<Mutex<Vec<Got>>>) {
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let state = Verifier {
-        key,
-        now,
-        got: got.clone(),
-    };
-    let app = Router::new().route("/hook", post(verify)).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (addr, got)
-}
-
-async fn verify(State(v): State<Verifier>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (id, timestamp, signatures) = (
-        header("webhook-id"),
-        header("webhook-timestamp"),
-        header("webhook-signature"),
-    );
-    let fresh = timestamp
-        .parse::<i64>()
-        .is_ok_and(|t| (t - v.now).abs() <= 300);
-    let mut signed = format!("{id}.{timestamp}.").into_bytes();
-    signed.extend_from_slice(&body);
-    let expected = STANDARD.encode(hmac_sha256(&v.key, &signed));
-    let verified = fresh
-        && !id.is_empty()
-        && signatures
-            .split(' ')
-            .filter_map(|s| s.split_once(','))
-            .any(|(version, sig)| version == "v1" && sig == expected);
-    v.got.lock().unwrap().push(Got {
-        headers: headers.clone(),
-        body,
-        verified,
-    });
-    if verified {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::UNAUTHORIZED
-    }
-}
 
 fn drivers(clock: &ManualClock, pairs: &[(&str, &str)]) -> Drivers {
     Drivers::from_settings(&settings(pairs), Arc::new(clock.clone()))
