@@ -15,7 +15,13 @@
 //! | `GET /v1/integration-keys` | the keys (ids and metadata, never the secrets) |
 //! | `DELETE /v1/integration-keys/{keyId}` | revoke a key |
 //! | `GET /v1/unrouted-events` | alarms no plan took |
+//! | `GET /v1/audit` | the audit log, newest first: `since`, `until` (RFC 3339 or epoch seconds), `eventName`, `errors=true`, `maxResults`, `nextToken` |
+//!
+//! Every call of both APIs that passes authentication is recorded in the audit log ([`audit`]);
+//! AWS-API access keys and their policies are in [`auth`].
 
+pub mod audit;
+pub mod auth;
 mod aws;
 
 use axum::extract::{Path, Request, State};
@@ -29,7 +35,7 @@ use serde_json::json;
 use tocsin_core::ids::sha256_hex;
 use tocsin_engagement::{AcceptError, AcceptPage, AcceptType};
 use tocsin_proto::records::{Engagement, IncidentRecord, Page, kinds};
-use tocsin_runtime::health::{self, Health};
+use tocsin_runtime::health::Health;
 use tocsin_runtime::records::RecordsError;
 use tocsin_runtime::{Context, Records};
 use tokio_util::sync::CancellationToken;
@@ -82,8 +88,22 @@ struct AppState {
     token_digest: Option<String>,
 }
 
-/// The API router on `ctx` (for `oneshot` tests and for [`run`]).
+/// The API router on `ctx` (for `oneshot` tests and for [`run`]). A keys file that does not
+/// validate is reported and its keys left out; [`run`] refuses to start with one instead.
 pub fn router(ctx: &Context) -> Router {
+    let keys = auth::keys::Keys::load(&ctx.settings).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "Keys file rejected; only the configured credentials apply.");
+        let mut without_file = (*ctx.settings).clone();
+        without_file.keys_file = None;
+        auth::keys::Keys::load(&without_file).unwrap_or_default()
+    });
+    router_with_keys(ctx, auth::keys::KeyRing::new(keys))
+}
+
+/// The API router with the AWS-API keys of `keys` (reloaded by whoever holds the ring).
+pub fn router_with_keys(ctx: &Context, keys: auth::keys::KeyRing) -> Router {
+    let recorder = audit::Recorder::new(ctx);
+    let native_audit = audit::native::NativeAudit::new(ctx, recorder.clone());
     let state = AppState {
         ctx: ctx.clone(),
         records: ctx.records(),
@@ -107,12 +127,22 @@ pub fn router(ctx: &Context) -> Router {
             axum::routing::delete(revoke_key),
         )
         .route("/v1/unrouted-events", get(unrouted))
+        .route(
+            "/v1/audit",
+            get(audit::native::route).with_state(native_audit.clone()),
+        )
+        .merge(tocsin_runbook::router(ctx))
+        .route_layer(middleware::from_fn_with_state(
+            native_audit,
+            audit::native::layer,
+        ))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state);
     Health::new(ctx.store.clone())
         .router()
         .merge(v1)
-        .merge(aws::router(ctx))
+        .merge(aws::router(ctx, keys, recorder))
+        .merge(tocsin_notifier::inbound_router(ctx))
 }
 
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -347,11 +377,23 @@ async fn unrouted(State(s): State<AppState>) -> Result<Json<serde_json::Value>, 
     Ok(Json(json!({ "unroutedEvents": events })))
 }
 
-/// Serves the API on `TOCSIN_API_ADDR` until `shutdown`.
+/// Serves the API on `TOCSIN_API_ADDR` until `shutdown`. The keys file must validate; it is
+/// reloaded on SIGHUP and when it changes. Peers' addresses reach the audit log.
 pub async fn run(ctx: Context, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let addr = ctx.settings.api_addr;
-    let local = health::serve(addr, router(&ctx), shutdown.clone()).await?;
+    let keys = auth::keys::KeyRing::new(auth::keys::Keys::load(&ctx.settings)?);
+    auth::reload::spawn(keys.clone(), ctx.settings.clone(), shutdown.clone());
+    let app = router_with_keys(&ctx, keys);
+    let listener = tokio::net::TcpListener::bind(ctx.settings.api_addr).await?;
+    let local = listener.local_addr()?;
     tracing::info!(%local, "API listening.");
-    shutdown.cancelled().await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await;
+    if let Err(e) = served {
+        tracing::error!(error = %e, "HTTP server failed.");
+    }
     Ok(())
 }

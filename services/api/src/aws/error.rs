@@ -1,5 +1,7 @@
-//! Errors of the AWS-protocol API, as restJson1 clients parse them: the model's status code,
-//! the shape name in `x-amzn-ErrorType`, and `{"message"}` in the body.
+//! Errors of the AWS-protocol API, as the SDKs parse them: the model's status code and the
+//! shape name — for restJson1 (`ssm-incidents`) in `x-amzn-ErrorType` with `{"message"}` in the
+//! body; for JSON 1.1 (`ssm-contacts`) as `{"__type", "Message", ...members}` in the body (the
+//! header is sent too, harmlessly).
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +14,8 @@ use super::sigv4::SigError;
 
 /// Header naming the error shape (botocore and the SDKs read it first).
 const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
+/// Content type of JSON 1.1 requests and answers.
+pub const JSON_11: &str = "application/x-amz-json-1.1";
 
 /// An error answer: status, shape name and a message that never carries internals (those are
 /// logged).
@@ -55,7 +59,24 @@ impl AwsError {
         )
     }
 
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// The answer in the JSON 1.1 protocol: `{"__type": code, "Message": message}` plus the
+    /// shape's other members in `extra` (`Reason`, `Fields`, `ResourceId`, ...).
+    pub fn into_json11(self, extra: serde_json::Map<String, serde_json::Value>) -> Response {
+        let mut body = serde_json::Map::new();
+        body.insert("__type".into(), json!(self.code));
+        body.insert("Message".into(), json!(self.message));
+        body.extend(extra);
+        let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(self.code));
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(JSON_11),
+        );
+        response
+    }
+
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,

@@ -18,7 +18,7 @@ use tocsin_proto::records::{
 use tocsin_runtime::records::RecordsError;
 use tocsin_store::{Expect, StoreError};
 
-use super::{own_id, shapes};
+use super::{own_id, shapes, token};
 use crate::aws::error::AwsError;
 use crate::aws::wire;
 use crate::aws::{AwsState, Caller};
@@ -204,7 +204,15 @@ pub async fn list_response_plans(
     let max = wire::max_results(input.max_results)?;
     let mut plans: Vec<ResponsePlan> = caller.records(&s.ctx).list(kinds::RESPONSE_PLAN).await?;
     plans.sort_by(|a, b| a.name.cmp(&b.name));
-    let (page, next) = wire::page(plans, |p| p.name.clone(), input.next_token.as_deref(), max)?;
+    let (page, next) = token::page(
+        &s,
+        &caller,
+        "ListResponsePlans",
+        plans,
+        |p| p.name.clone(),
+        input.next_token.as_deref(),
+        max,
+    )?;
     let summaries: Vec<Value> = page.iter().map(shapes::plan_summary).collect();
     let mut out = json!({ "responsePlanSummaries": summaries });
     if let Some(n) = next {

@@ -1,4 +1,5 @@
-//! `StartIncident`, `GetIncidentRecord`, `ListIncidentRecords`.
+//! `StartIncident`, `GetIncidentRecord`, `ListIncidentRecords` (from the store's incident
+//! indexes: see `tocsin_store::IncidentQuery`).
 //!
 //! `StartIncident` takes the path of an alarm through ingest: the incident is built by
 //! `tocsin_core::incident::open_incident`, written by the store's atomic create-or-merge under
@@ -14,9 +15,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tocsin_core::alarm::{idempotency_key, validate_native};
 use tocsin_proto::alarm::NativeAlarm;
-use tocsin_proto::records::{IncidentRecord, RelatedItem, TriggerDetails, kinds};
+use tocsin_proto::records::{IncidentRecord, RelatedItem, TriggerDetails};
+use tocsin_store::{IncidentCursor, IncidentQuery};
 
-use super::{own_id, shapes};
+use super::{own_id, shapes, token};
 use crate::aws::error::AwsError;
 use crate::aws::wire::{self, Kind, Test};
 use crate::aws::{AwsState, Caller};
@@ -141,7 +143,8 @@ struct ListInput {
     next_token: Option<String>,
 }
 
-/// `POST /listIncidentRecords`: newest first.
+/// `POST /listIncidentRecords`: newest first, served from the store's incident indexes (by
+/// creation time, status, impact and creator), never by reading every incident.
 #[tracing::instrument(name = "ListIncidentRecords", skip_all)]
 pub async fn list_incident_records(
     State(s): State<AwsState>,
@@ -159,17 +162,48 @@ pub async fn list_incident_records(
             ("createdBy", Kind::String),
         ],
     )?;
-    let all: Vec<IncidentRecord> = caller.records(&s.ctx).list(kinds::INCIDENT).await?;
-    let mut keyed: Vec<(String, IncidentRecord)> = all
-        .into_iter()
-        .filter(|r| tests.iter().all(|(k, t)| passes(r, k, t)))
-        .map(|r| {
-            let newest_first = i64::MAX - r.creation_time.timestamp_millis();
-            (format!("{newest_first:020}/{}", r.arn), r)
-        })
-        .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let (page, next) = wire::page(keyed, |(k, _)| k.clone(), input.next_token.as_deref(), max)?;
+    const OP: &str = "ListIncidentRecords";
+    // The token is checked (sealed by this API, for this listing and account) before its
+    // position is used.
+    let next_token = input.next_token.as_deref().filter(|t| !t.is_empty());
+    token::page(
+        &s,
+        &caller,
+        OP,
+        Vec::<String>::new(),
+        Clone::clone,
+        next_token,
+        max,
+    )?;
+    let mut query = index_query(&tests);
+    query.after = next_token.and_then(cursor_of);
+    query.limit = max + 1;
+    let store = caller.records(&s.ctx).store().clone();
+    // The indexes hold whole milliseconds: a bound inside a millisecond is checked exactly on
+    // the record, and the listing reads on until it has a full page or runs out.
+    let mut found: Vec<(String, IncidentRecord)> = Vec::new();
+    loop {
+        let batch = store.list_incidents(&caller.account, &query).await?;
+        let full = batch.len() == query.limit;
+        if let Some(last) = batch.last() {
+            query.after = Some(IncidentCursor {
+                created_ms: last.created_ms,
+                id: last.id.clone(),
+            });
+        }
+        for item in batch {
+            let r: IncidentRecord = serde_json::from_str(&item.record.data).map_err(|e| {
+                AwsError::internal(&format!("stored incident {} is not valid: {e}", item.id))
+            })?;
+            if tests.iter().all(|(k, t)| passes(&r, k, t)) {
+                found.push((format!("{}/{}", item.created_ms, item.id), r));
+            }
+        }
+        if !full || found.len() > max {
+            break;
+        }
+    }
+    let (page, next) = token::page(&s, &caller, OP, found, |(k, _)| k.clone(), None, max)?;
     let summaries: Vec<Value> = page
         .iter()
         .map(|(_, r)| shapes::incident_summary(r))
@@ -179,6 +213,47 @@ pub async fn list_incident_records(
         out["nextToken"] = json!(n);
     }
     Ok(Json(out))
+}
+
+/// The store query of the filters (several filters on one key all apply).
+fn index_query(tests: &[(String, Test)]) -> IncidentQuery {
+    fn narrow<T: Clone + PartialEq>(into: &mut Option<Vec<T>>, values: &[T]) {
+        *into = Some(match into.take() {
+            None => values.to_vec(),
+            Some(had) => had.into_iter().filter(|v| values.contains(v)).collect(),
+        });
+    }
+    let mut q = IncidentQuery::default();
+    for (key, test) in tests {
+        match (key.as_str(), test) {
+            ("creationTime", Test::Time { after, before }) => {
+                if let Some(a) = after {
+                    let ms = a.timestamp_millis();
+                    q.created_from_ms = Some(q.created_from_ms.map_or(ms, |m| m.max(ms)));
+                }
+                if let Some(b) = before {
+                    let ms = b.timestamp_millis();
+                    q.created_to_ms = Some(q.created_to_ms.map_or(ms, |m| m.min(ms)));
+                }
+            }
+            ("impact", Test::Integers(v)) => narrow(&mut q.impacts, v),
+            ("status", Test::Strings(v)) => narrow(&mut q.statuses, v),
+            ("createdBy", Test::Strings(v)) => narrow(&mut q.created_by, v),
+            _ => {}
+        }
+    }
+    q
+}
+
+/// The position a (verified) token names: `<creation ms>/<id>` of the last incident listed.
+fn cursor_of(token: &str) -> Option<IncidentCursor> {
+    let (position, _) = token.rsplit_once('.')?;
+    let text = String::from_utf8(hex::decode(position).ok()?).ok()?;
+    let (ms, id) = text.split_once('/')?;
+    Some(IncidentCursor {
+        created_ms: ms.parse().ok()?,
+        id: id.to_owned(),
+    })
 }
 
 fn passes(r: &IncidentRecord, key: &str, t: &Test) -> bool {

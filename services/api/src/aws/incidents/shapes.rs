@@ -114,3 +114,16 @@ pub fn plan_summary(p: &ResponsePlan) -> Value {
     put(&mut m, "name", json!(p.name));
     Value::Object(m)
 }
+
+/// `TimelineEvent` (with its `eventData`).
+pub fn timeline_event(e: &TimelineEvent) -> Value {
+    let mut m = match event_summary(e) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    m.insert("eventData".into(), json!(e.event_data));
+    if e.event_references.is_empty() {
+        m.remove("eventReferences");
+    }
+    Value::Object(m)
+}

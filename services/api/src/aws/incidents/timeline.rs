@@ -1,4 +1,5 @@
 //! `ListTimelineEvents`: the incident's timeline as `EventSummary` items, filtered and paged.
+//! An incident that is not there lists no events (the model has no not-found answer for it).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -8,7 +9,7 @@ use serde_json::{Value, json};
 use tocsin_proto::records::TimelineEvent;
 
 use super::records::find;
-use super::shapes;
+use super::{shapes, token};
 use crate::aws::error::AwsError;
 use crate::aws::wire::{self, Kind, Test};
 use crate::aws::{AwsState, Caller};
@@ -57,7 +58,15 @@ pub async fn list_timeline_events(
             ("eventReference", Kind::String),
         ],
     )?;
-    let (record, _) = find(&s, &caller, "incidentRecordArn", &input.incident_record_arn).await?;
+    // The model has no not-found answer here: an incident that is not there (or is another
+    // account's) has no events.
+    let record = match find(&s, &caller, "incidentRecordArn", &input.incident_record_arn).await {
+        Ok((r, _)) => r,
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
+            return Ok(Json(json!({ "eventSummaries": [] })));
+        }
+        Err(e) => return Err(e),
+    };
     let id = record.arn.rsplit('/').next().unwrap_or_default();
     let events = caller.records(&s.ctx).timeline(id).await?;
     let mut keyed: Vec<(String, TimelineEvent)> = events
@@ -70,7 +79,15 @@ pub async fn list_timeline_events(
         })
         .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let (page, next) = wire::page(keyed, |(k, _)| k.clone(), input.next_token.as_deref(), max)?;
+    let (page, next) = token::page(
+        &s,
+        &caller,
+        "ListTimelineEvents",
+        keyed,
+        |(k, _)| k.clone(),
+        input.next_token.as_deref(),
+        max,
+    )?;
     let summaries: Vec<Value> = page.iter().map(|(_, e)| shapes::event_summary(e)).collect();
     let mut out = json!({ "eventSummaries": summaries });
     if let Some(n) = next {

@@ -192,7 +192,12 @@ async fn finish_resolution(
     publish_resolved(s, c, &record.arn, id).await
 }
 
-async fn publish_resolved(s: &AwsState, c: &Ctx, arn: &str, id: &str) -> Result<(), AwsError> {
+pub(super) async fn publish_resolved(
+    s: &AwsState,
+    c: &Ctx,
+    arn: &str,
+    id: &str,
+) -> Result<(), AwsError> {
     let event = Event::IncidentResolved(IncidentResolvedV1 {
         incident_arn: arn.to_string(),
         incident_id: id.to_string(),

@@ -1,0 +1,163 @@
+//! Cross-account sharing: a response plan shared with `PutResourcePolicy`, or a contact shared
+//! with `PutContactPolicy`, is usable and viewable by the accounts its policy names — and by
+//! nobody else. The owner keeps update, delete, tags and sharing to itself (user guide part 3,
+//! §4.5: "Consumer: use and view only"), whatever the document grants.
+//!
+//! A plan's policy covers the plan and every incident created from it
+//! (`incident-record/<plan>/*`); a contact's covers its channels, engagements and pages (their
+//! ARNs carry the contact's alias). [`decide`] is pure; [`policies_of`] reads the documents.
+
+use serde_json::Value;
+use tocsin_proto::arn::Arn;
+use tocsin_runtime::Records;
+use tocsin_runtime::records::RecordsError;
+
+use super::policy::{self, Decision, Kind, Policy, Principal};
+
+/// What a consumer account may do with a shared response plan and its incidents. Not
+/// `DeleteTimelineEvent`: shared incidents' notes are the owner's to delete (part 2, §10.4).
+const PLAN_ACTIONS: &[&str] = &[
+    "ssm-incidents:GetResponsePlan",
+    "ssm-incidents:StartIncident",
+    "ssm-incidents:GetIncidentRecord",
+    "ssm-incidents:UpdateIncidentRecord",
+    "ssm-incidents:ListTimelineEvents",
+    "ssm-incidents:CreateTimelineEvent",
+    "ssm-incidents:GetTimelineEvent",
+    "ssm-incidents:UpdateTimelineEvent",
+    "ssm-incidents:ListRelatedItems",
+    "ssm-incidents:UpdateRelatedItems",
+    "ssm-incidents:ListIncidentFindings",
+    "ssm-incidents:BatchGetIncidentFindings",
+];
+
+/// What a consumer account may do with a shared contact: view it, engage it, follow the
+/// engagements and pages.
+const CONTACT_ACTIONS: &[&str] = &[
+    "ssm-contacts:GetContact",
+    "ssm-contacts:ListContactChannels",
+    "ssm-contacts:GetContactChannel",
+    "ssm-contacts:StartEngagement",
+    "ssm-contacts:StopEngagement",
+    "ssm-contacts:DescribeEngagement",
+    "ssm-contacts:ListPagesByContact",
+    "ssm-contacts:ListPagesByEngagement",
+    "ssm-contacts:DescribePage",
+    "ssm-contacts:ListPageReceipts",
+    "ssm-contacts:ListPageResolutions",
+    "ssm-contacts:AcceptPage",
+];
+
+/// Store kind of a plan's resource policies (as `PutResourcePolicy` writes them).
+const PLAN_POLICY_KIND: &str = "resource-policy";
+/// Store kind of a contact's policy (as `PutContactPolicy` writes it).
+const CONTACT_POLICY_KIND: &str = "contact-policy";
+
+/// The shareable resource whose policy governs an ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// A response plan (for the plan and its incidents).
+    Plan {
+        /// Owner account.
+        account: String,
+        /// Plan name.
+        name: String,
+    },
+    /// A contact (for the contact, its channels, engagements and pages).
+    Contact {
+        /// Owner account.
+        account: String,
+        /// Contact alias.
+        alias: String,
+    },
+}
+
+impl Holder {
+    /// The owner account.
+    pub fn account(&self) -> &str {
+        match self {
+            Holder::Plan { account, .. } | Holder::Contact { account, .. } => account,
+        }
+    }
+}
+
+/// The holder of `arn`, when it names something shareable.
+pub fn holder(arn: &str) -> Option<Holder> {
+    let a = Arn::parse(arn).ok()?;
+    let mut segments = a.resource.split('/');
+    let kind = segments.next()?;
+    let name = segments.next().filter(|s| !s.is_empty())?.to_string();
+    let account = a.account.clone();
+    match (a.service.as_str(), kind) {
+        ("ssm-incidents", "response-plan" | "incident-record") => {
+            Some(Holder::Plan { account, name })
+        }
+        ("ssm-contacts", "contact" | "contact-channel" | "engagement" | "page") => {
+            Some(Holder::Contact {
+                account,
+                alias: name,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The answer for a call on another account's resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// No policy names the caller: the resources are not shared with it (answered like
+    /// missing ones — tenants never learn of each other).
+    NotShared,
+    /// Shared, and this action is a consumer's on every resource: run it in the owner account.
+    Allowed,
+    /// Shared, but the action is the owner's or the policy does not grant it.
+    Refused,
+}
+
+/// Pure: whether `action` on `resources` (all of one holder's) is granted to `who` by
+/// `policies` (the holder's resource policies).
+pub fn decide(
+    policies: &[Policy],
+    action: &str,
+    resources: &[String],
+    who: Principal<'_>,
+) -> Shared {
+    if !policies.iter().any(|p| p.names(who)) {
+        return Shared::NotShared;
+    }
+    let consumer_action = PLAN_ACTIONS
+        .iter()
+        .chain(CONTACT_ACTIONS)
+        .any(|a| a.eq_ignore_ascii_case(action));
+    if consumer_action && policy::evaluate(policies, action, resources, who) == Decision::Allow {
+        Shared::Allowed
+    } else {
+        Shared::Refused
+    }
+}
+
+/// The resource policies of `holder`, read from its owner's records. Documents that do not
+/// parse grant nothing.
+pub async fn policies_of(records: &Records, holder: &Holder) -> Result<Vec<Policy>, RecordsError> {
+    let texts: Vec<String> = match holder {
+        Holder::Plan { name, .. } => records
+            .get::<Vec<Value>>(PLAN_POLICY_KIND, name)
+            .await?
+            .map(|(list, _)| {
+                list.iter()
+                    .filter_map(|p| p["policyDocument"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Holder::Contact { alias, .. } => records
+            .get::<Value>(CONTACT_POLICY_KIND, alias)
+            .await?
+            .and_then(|(p, _)| p["Policy"].as_str().map(str::to_string))
+            .into_iter()
+            .collect(),
+    };
+    Ok(texts
+        .iter()
+        .filter_map(|t| Policy::parse_str(t, Kind::Resource).ok())
+        .collect())
+}
