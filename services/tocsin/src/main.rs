@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 use tocsin::manifest;
 use tocsin::roles::{self, Role};
+
+mod audit;
+mod runbooks;
 use tocsin_bus::OutgoingMessage;
 use tocsin_proto::records::{Page, kinds};
 use tocsin_proto::routing::EXCHANGE_INGEST;
@@ -39,15 +42,42 @@ enum Command {
     },
     /// Run roles on RabbitMQ and Redis (default: all of them).
     Run {
-        /// Role to run (repeatable): ingest, engagement, notifier, api.
+        /// Role to run (repeatable): ingest, engagement, notifier, api, runbook-executor.
         #[arg(long = "role")]
         roles: Vec<Role>,
     },
-    /// Load response plans and contacts from a YAML manifest into Redis.
+    /// Load a YAML manifest, or a CloudFormation template (planned first), into Redis.
     Apply {
-        /// The manifest.
+        /// The manifest or template.
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
+        /// Apply a template's plan without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Show a template's plan and stop.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Incidents of a running Tocsin (through its API, SigV4).
+    Incidents {
+        #[command(flatten)]
+        remote: tocsin::cli::Remote,
+        #[command(subcommand)]
+        action: tocsin::cli::IncidentsCommand,
+    },
+    /// Pages of a running Tocsin (through its API, SigV4).
+    Pages {
+        #[command(flatten)]
+        remote: tocsin::cli::Remote,
+        #[command(subcommand)]
+        action: tocsin::cli::PagesCommand,
+    },
+    /// On-call shifts of a running Tocsin (through its API, SigV4).
+    Shifts {
+        #[command(flatten)]
+        remote: tocsin::cli::Remote,
+        #[command(subcommand)]
+        action: tocsin::cli::ShiftsCommand,
     },
     /// Publish an alarm file to the `tocsin.ingest` exchange on RabbitMQ.
     Publish {
@@ -66,6 +96,13 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Runbooks: register documents; start, resume, approve, cancel and show executions.
+    Runbook {
+        #[command(subcommand)]
+        action: runbooks::RunbookAction,
+    },
+    /// Show the audit log (every API call), newest first.
+    Audit(audit::AuditArgs),
     /// Print an incident, its timeline and its pages from Redis.
     Incident {
         /// Incident id (the last segment of its ARN).
@@ -138,13 +175,18 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
                 println!("Native API token for this run: {token}");
                 settings.api_token = Some(token.into());
             }
+            let dev_key = tocsin::dev_keys::ensure(&mut settings);
             let ctx = Context::new(settings, Backends::embedded().await?);
             if let Some(f) = file {
-                apply_file(&ctx, &f).await?;
+                apply_file(&ctx, &f, tocsin::cli::apply::Confirm::Yes).await?;
             }
             println!(
                 "Tocsin dev: all roles on the embedded backends; API on http://{}",
                 ctx.settings.api_addr
+            );
+            print!(
+                "{}",
+                tocsin::dev_keys::instructions(&ctx.settings, dev_key.as_ref())
             );
             serve(ctx, &Role::ALL).await
         }
@@ -159,11 +201,17 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             };
             serve(ctx, &roles).await
         }
-        Command::Apply { file } => {
+        Command::Apply { file, yes, dry_run } => {
             let Some(ctx) = connect(settings).await else {
                 return Ok(ExitCode::from(EXIT_UNAVAILABLE));
             };
-            apply_file(&ctx, &file).await?;
+            use tocsin::cli::apply::Confirm;
+            let confirm = match (dry_run, yes) {
+                (true, _) => Confirm::DryRun,
+                (false, true) => Confirm::Yes,
+                (false, false) => Confirm::Ask,
+            };
+            apply_file(&ctx, &file, confirm).await?;
             ctx.bus.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -207,6 +255,33 @@ async fn run(command: Command, mut settings: Settings) -> anyhow::Result<ExitCod
             let code = integration_key(&ctx, action).await?;
             ctx.bus.close().await;
             Ok(code)
+        }
+        Command::Runbook { action } => {
+            let Some(ctx) = connect(settings).await else {
+                return Ok(ExitCode::from(EXIT_UNAVAILABLE));
+            };
+            let code = runbooks::run(&ctx, action).await?;
+            ctx.bus.close().await;
+            Ok(code)
+        }
+        Command::Audit(args) => audit::run(&settings, args).await,
+        Command::Incidents { remote, action } => {
+            let client = tocsin::cli::client::Client::new(&settings, remote.endpoint)?;
+            tocsin::cli::run_incidents(&client, remote.output, action, &mut std::io::stdout())
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pages { remote, action } => {
+            let client = tocsin::cli::client::Client::new(&settings, remote.endpoint)?;
+            tocsin::cli::run_pages(&client, remote.output, action, &mut std::io::stdout()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Shifts { remote, action } => {
+            let client = tocsin::cli::client::Client::new(&settings, remote.endpoint)?;
+            let now = tocsin_core::clock::Clock::now(&tocsin_runtime::SystemClock);
+            let out = &mut std::io::stdout();
+            tocsin::cli::run_shifts(&client, remote.output, action, now, out).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Incident { id } => {
             let Some(ctx) = connect(settings).await else {
@@ -304,9 +379,17 @@ async fn connect(settings: Settings) -> Option<Context> {
     }
 }
 
-async fn apply_file(ctx: &Context, file: &std::path::Path) -> anyhow::Result<()> {
+async fn apply_file(
+    ctx: &Context,
+    file: &std::path::Path,
+    confirm: tocsin::cli::apply::Confirm,
+) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    if tocsin::cfn::is_template(&text) {
+        return tocsin::cli::apply::template(ctx, file, &text, confirm, &mut std::io::stdout())
+            .await;
+    }
     let m = manifest::parse(&text)
         .with_context(|| format!("{} is not a valid manifest", file.display()))?;
     let resolved = manifest::resolve(&m, &ctx.settings.account_id, &ctx.settings.region)

@@ -8,8 +8,12 @@
 //!       - { name: pager-hook, type: WEBHOOK, address: "https://hooks.example.com/alice" }
 //!     stages:                      # engagement plan; targets are channel names
 //!       - { durationInMinutes: 0, targets: [pager-hook] }
+//!       # a failed send is retried every 2 minutes while the stage lasts
+//!       - { durationInMinutes: 10, targets: [{ channel: pager-hook, retryIntervalInMinutes: 2 }] }
 //!   - alias: sre-escalation
 //!     type: ESCALATION             # stages of contacts or on-call schedules
+//!     repeat: 2                    # run the plan up to 2 more times without an ack (0–9)
+//!     ackTimeoutInMinutes: 60      # re-trigger if still open 60 min after an ack (1–1440)
 //!     stages:
 //!       - { durationInMinutes: 5, targets: [{ contact: primary-oncall, essential: true }] }
 //!       - { durationInMinutes: 5, targets: [{ contact: alice, essential: true }] }
@@ -100,6 +104,13 @@ pub struct ContactSpec {
     /// Engagement plan stages.
     #[serde(default)]
     pub stages: Vec<StageSpec>,
+    /// How many times the plan runs again after its last stage (0–9; Tocsin extension).
+    #[serde(default)]
+    pub repeat: u32,
+    /// Minutes after an acknowledgement at which the plan re-triggers if the incident is
+    /// still open (1–1440; Tocsin extension).
+    #[serde(default)]
+    pub ack_timeout_in_minutes: Option<u32>,
 }
 
 /// A channel.
@@ -139,6 +150,14 @@ pub struct StageSpec {
 pub enum TargetSpec {
     /// A channel of this personal contact, by name.
     Channel(String),
+    /// A channel by name, sent again after a failed send (`RetryIntervalInMinutes`, 0–60).
+    #[serde(rename_all = "camelCase")]
+    RetriedChannel {
+        /// Channel name.
+        channel: String,
+        /// Minutes before a failed page is sent again.
+        retry_interval_in_minutes: u32,
+    },
     /// A contact or on-call schedule (alias or ARN) of an escalation plan.
     Contact {
         /// Alias or ARN.
@@ -412,6 +431,23 @@ fn resolve_contact(
         );
         let mut targets = Vec::new();
         for t in &st.targets {
+            let (t, retry) = match t {
+                TargetSpec::RetriedChannel {
+                    channel,
+                    retry_interval_in_minutes,
+                } => {
+                    c.check(
+                        *retry_interval_in_minutes <= 60,
+                        g("targets"),
+                        "retryIntervalInMinutes must be between 0 and 60",
+                    );
+                    (
+                        &TargetSpec::Channel(channel.clone()),
+                        Some(*retry_interval_in_minutes),
+                    )
+                }
+                other => (other, None),
+            };
             match (t, spec.contact_type) {
                 (TargetSpec::Channel(name), ContactType::Personal) => {
                     c.check(
@@ -427,7 +463,7 @@ fn resolve_contact(
                                 &spec.alias,
                                 &channel_id(&spec.alias, name),
                             ),
-                            retry_interval_in_minutes: None,
+                            retry_interval_in_minutes: retry,
                         }),
                         contact_target_info: None,
                     });
@@ -453,7 +489,7 @@ fn resolve_contact(
                         }),
                     });
                 }
-                (TargetSpec::Channel(_), _) => c.check(
+                (TargetSpec::Channel(_) | TargetSpec::RetriedChannel { .. }, _) => c.check(
                     false,
                     g("targets"),
                     "channel targets belong to personal contacts",
@@ -470,6 +506,20 @@ fn resolve_contact(
             targets,
         });
     }
+    c.check(spec.repeat <= 9, f("repeat"), "must be between 0 and 9");
+    if let Some(m) = spec.ack_timeout_in_minutes {
+        c.check(
+            (1..=1440).contains(&m),
+            f("ackTimeoutInMinutes"),
+            "must be between 1 and 1440",
+        );
+    }
+    c.check(
+        spec.contact_type != ContactType::OncallSchedule
+            || (spec.repeat == 0 && spec.ack_timeout_in_minutes.is_none()),
+        f("repeat"),
+        "on-call schedules have no stages to repeat or re-trigger; set it on the escalation plan",
+    );
     let rotation_ids: Vec<String> = spec
         .rotations
         .iter()
@@ -500,6 +550,10 @@ fn resolve_contact(
         alias: spec.alias.clone(),
         display_name: spec.display_name.clone(),
         contact_type: spec.contact_type,
+        tocsin: ContactOptions {
+            repeat: spec.repeat,
+            ack_timeout_in_minutes: spec.ack_timeout_in_minutes,
+        },
         plan: Plan {
             stages,
             rotation_ids,
@@ -622,6 +676,43 @@ contacts:
             e.contains("contacts[0].channels[sms].DeliveryAddress.SimpleAddress"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn extensions_repeat_ack_timeout_and_retries_are_read_and_checked() {
+        let yaml = r#"
+contacts:
+  - alias: ann
+    channels: [{ name: hook, type: WEBHOOK, address: "http://127.0.0.1:9/p" }]
+    stages: [{ durationInMinutes: 5, targets: [{ channel: hook, retryIntervalInMinutes: 2 }] }]
+  - alias: esc
+    type: ESCALATION
+    repeat: 2
+    ackTimeoutInMinutes: 60
+    stages: [{ durationInMinutes: 5, targets: [{ contact: ann, essential: true }] }]
+"#;
+        let r = resolve(&parse(yaml).unwrap(), "123456789012", "us-east-1").unwrap();
+        let info = r.contacts[0].plan.stages[0].targets[0]
+            .channel_target_info
+            .clone()
+            .unwrap();
+        assert_eq!(info.retry_interval_in_minutes, Some(2));
+        assert_eq!(r.contacts[1].tocsin.repeat, 2);
+        assert_eq!(r.contacts[1].tocsin.ack_timeout_in_minutes, Some(60));
+        let bad = yaml
+            .replace("retryIntervalInMinutes: 2", "retryIntervalInMinutes: 61")
+            .replace("repeat: 2", "repeat: 10")
+            .replace("ackTimeoutInMinutes: 60", "ackTimeoutInMinutes: 0");
+        let e = resolve(&parse(&bad).unwrap(), "123456789012", "us-east-1")
+            .unwrap_err()
+            .to_string();
+        for needle in [
+            "contacts[0].stages[0].targets: retryIntervalInMinutes must be between 0 and 60",
+            "repeat: must be between 0 and 9",
+            "ackTimeoutInMinutes: must be between 1 and 1440",
+        ] {
+            assert!(e.contains(needle), "{needle} in {e}");
+        }
     }
 
     #[test]

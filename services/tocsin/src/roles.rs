@@ -18,11 +18,19 @@ pub enum Role {
     Notifier,
     /// HTTP API.
     Api,
+    /// Runbooks run for incidents.
+    RunbookExecutor,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 4] = [Role::Ingest, Role::Engagement, Role::Notifier, Role::Api];
+    pub const ALL: [Role; 5] = [
+        Role::Ingest,
+        Role::Engagement,
+        Role::Notifier,
+        Role::Api,
+        Role::RunbookExecutor,
+    ];
 }
 
 impl fmt::Display for Role {
@@ -32,6 +40,7 @@ impl fmt::Display for Role {
             Role::Engagement => "engagement",
             Role::Notifier => "notifier",
             Role::Api => "api",
+            Role::RunbookExecutor => "runbook-executor",
         })
     }
 }
@@ -43,7 +52,7 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.to_string() == s)
             .ok_or_else(|| {
-                format!("unknown role {s:?}; roles are ingest, engagement, notifier, api")
+                format!("unknown role {s:?}; roles are ingest, engagement, notifier, api, runbook-executor")
             })
     }
 }
@@ -62,6 +71,7 @@ pub fn start(ctx: &Context, roles: &[Role], shutdown: &CancellationToken) -> Rol
                 Role::Engagement => tocsin_engagement::run(ctx, shutdown).await,
                 Role::Notifier => tocsin_notifier::run(ctx, shutdown).await,
                 Role::Api => tocsin_api::run(ctx, shutdown).await,
+                Role::RunbookExecutor => tocsin_runbook::run(ctx, shutdown).await,
             };
             (role, result)
         });

@@ -110,6 +110,14 @@ async fn three_stage_escalation(kind: Kind, kill_between_stages: bool) -> anyhow
             .as_deref()
             .is_some_and(|b| b.ends_with("contact/bob"))
     );
+    // Bob acknowledged five minutes into the incident: its time to first acknowledgement.
+    let metrics = tocsin_runtime::metrics::render();
+    for line in [
+        "tocsin_time_to_first_acknowledgement_seconds_count 1",
+        "tocsin_time_to_first_acknowledgement_seconds_sum 300",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 
     // Time passes far beyond stage 3; every pending timer fires and is dropped or ends a plan.
     f.clock.advance(Duration::hours(2));

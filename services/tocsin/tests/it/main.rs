@@ -17,9 +17,16 @@ macro_rules! on_both_backends {
     };
 }
 
+mod alertmanager;
 mod binaries;
+mod cli;
+mod compat;
 mod escalation;
 mod fleet;
 mod ingest;
+mod notifier_crash;
 mod paging;
 mod restarts;
+mod retries;
+mod runbooks;
+mod tenancy;
