@@ -99,19 +99,27 @@ async fn fire(ctx: &Context, t: &ClaimedTimer, now_ms: i64) {
 
 /// Runs the self-audit every [`AUDIT_EVERY`] until `shutdown`.
 pub async fn audit_loop(ctx: Context, shutdown: CancellationToken) {
+    let mut suspects = Suspects::new();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tokio::time::sleep(AUDIT_EVERY) => {}
         }
-        audit(&ctx).await;
+        audit(&ctx, &mut suspects).await;
     }
 }
 
+/// Engagements seen with a non-empty outbox by the previous pass, with the version they had.
+/// An outbox is normally carried out within milliseconds of being written; one still there,
+/// unchanged, a whole audit period later was left behind by a replica that died.
+pub type Suspects = std::collections::HashMap<String, u64>;
+
 /// One pass of the self-audit over the configured account; returns how many engagements it
 /// repaired. It sweeps the engagements a page at a time, so its memory and each Redis call stay
-/// small however many engagements exist.
-pub async fn audit(ctx: &Context) -> usize {
+/// small however many engagements exist. It repairs only what `suspects` (the previous pass)
+/// already saw stuck at the same version, so it never races a replica doing its own work.
+pub async fn audit(ctx: &Context, suspects: &mut Suspects) -> usize {
+    let previous = std::mem::take(suspects);
     let records = ctx.records();
     let account = records.account().to_owned();
     let mut repaired = 0;
@@ -128,11 +136,21 @@ pub async fn audit(ctx: &Context) -> usize {
                 break;
             }
         };
-        let stuck = page
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_str::<Engagement>(&v.data).ok())
-            .filter(|e| !e.tocsin.outbox.is_empty());
-        repaired += repair(ctx, &records, stuck).await;
+        let mut stuck = Vec::new();
+        for (id, v) in page {
+            let Ok(e) = serde_json::from_str::<Engagement>(&v.data) else {
+                continue;
+            };
+            if e.tocsin.outbox.is_empty() {
+                continue;
+            }
+            if previous.get(&id) == Some(&v.version) {
+                stuck.push(e);
+            } else {
+                suspects.insert(id, v.version);
+            }
+        }
+        repaired += repair(ctx, &records, stuck.into_iter()).await;
         if next == 0 {
             break;
         }

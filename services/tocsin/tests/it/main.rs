@@ -18,6 +18,7 @@ macro_rules! on_both_backends {
 }
 
 mod alertmanager;
+mod audit;
 mod binaries;
 mod cli;
 mod compat;

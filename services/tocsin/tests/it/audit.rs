@@ -1,0 +1,77 @@
+//! The engagement self-audit, on both backends: an outbox left behind by a replica that died
+//! between writing an engagement and carrying out its effects is carried out — but only once
+//! the audit has seen it unchanged for a whole period, so it never races a live replica.
+
+use tocsin_proto::records::{Engagement, EngagementEffect, kinds};
+use tocsin_store::Expect;
+use tocsin_testkit::{Kind, wait_until};
+
+use crate::fleet::{DEADLINE, Fleet, alarm, id_of};
+
+on_both_backends!(a_left_behind_outbox_is_carried_out_after_one_audit_period);
+
+async fn a_left_behind_outbox_is_carried_out_after_one_audit_period(
+    kind: Kind,
+) -> anyhow::Result<()> {
+    let mut f = Fleet::new(kind).await?;
+    f.start();
+    f.publish_alarm(alarm(None, "audit-1"), "m-audit-1").await?;
+    let incident = f
+        .wait_for_event(tocsin_proto::records::timeline_types::PAGE_DELIVERED)
+        .await?;
+    f.stop().await?;
+
+    // A replica wrote this effect with the engagement's state, then died before doing it.
+    let records = f.records();
+    let all: Vec<Engagement> = records.list(kinds::ENGAGEMENT).await?;
+    let id = tocsin_core::engine::engagement_id(&all[0]).to_string();
+    let (mut e, version) = records
+        .get::<Engagement>(kinds::ENGAGEMENT, &id)
+        .await?
+        .expect("engagement");
+    let event = tocsin_core::timeline::event(
+        &incident.arn,
+        &["left-behind"],
+        f.clock_now(),
+        "Custom Event",
+        serde_json::json!({ "note": "left behind" }),
+        &[],
+    );
+    e.tocsin.outbox.push(EngagementEffect::Timeline {
+        incident_id: id_of(&incident).to_string(),
+        event: event.clone(),
+    });
+    records
+        .put(kinds::ENGAGEMENT, &id, &e, Expect::Version(version))
+        .await?;
+
+    let mut suspects = tocsin_engagement::timers::Suspects::new();
+    let has_event = || async {
+        f.timeline(&incident)
+            .await
+            .iter()
+            .any(|t| t.event_id == event.event_id)
+    };
+    assert_eq!(
+        tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await,
+        0,
+        "first sight: maybe a live replica is on it"
+    );
+    assert!(!has_event().await);
+    assert_eq!(tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await, 1);
+    wait_until("the left-behind event on the timeline", DEADLINE, || async {
+        has_event().await.then_some(())
+    })
+    .await?;
+    let (after, _) = records
+        .get::<Engagement>(kinds::ENGAGEMENT, &id)
+        .await?
+        .expect("engagement");
+    assert!(after.tocsin.outbox.is_empty(), "outbox cleared");
+    assert_eq!(
+        tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await,
+        0,
+        "nothing left to repair"
+    );
+    Ok(())
+}
