@@ -390,6 +390,11 @@ impl Store {
         dispatch!(self, s => s.schedule_timer(set, key, due_ms, payload).await)
     }
 
+    /// Whether each of `keys` has a timer in `set` (claimed ones included), in one call.
+    pub async fn timers_exist(&self, set: &str, keys: &[String]) -> Result<Vec<bool>, StoreError> {
+        dispatch!(self, s => s.timers_exist(set, keys).await)
+    }
+
     /// Removes a timer; true if it existed.
     pub async fn cancel_timer(&self, set: &str, key: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.cancel_timer(set, key).await)

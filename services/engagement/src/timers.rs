@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tocsin_core::engine::Command;
-use tocsin_proto::records::{Engagement, EngagementTimer, kinds};
+use tocsin_core::engine::timer_key;
+use tocsin_proto::records::{ContactType, Engagement, EngagementStatus, EngagementTimer, kinds};
 use tocsin_runtime::metrics::{AUDIT_REPAIRED, TIMER_LATENESS};
 use tocsin_runtime::{Context, Records};
 use tocsin_store::ClaimedTimer;
@@ -137,11 +138,15 @@ pub async fn audit(ctx: &Context, suspects: &mut Suspects) -> usize {
             }
         };
         let mut stuck = Vec::new();
+        let mut running = Vec::new();
         for (id, v) in page {
             let Ok(e) = serde_json::from_str::<Engagement>(&v.data) else {
                 continue;
             };
             if e.tocsin.outbox.is_empty() {
+                if needs_stage_timer(&e) {
+                    running.push((id, v.version, e));
+                }
                 continue;
             }
             if previous.get(&id) == Some(&v.version) {
@@ -151,6 +156,7 @@ pub async fn audit(ctx: &Context, suspects: &mut Suspects) -> usize {
             }
         }
         repaired += repair(ctx, &records, stuck.into_iter()).await;
+        repaired += restore_timers(ctx, &account, running, &previous, suspects).await;
         if next == 0 {
             break;
         }
@@ -164,6 +170,78 @@ pub async fn audit(ctx: &Context, suspects: &mut Suspects) -> usize {
         );
     }
     repaired
+}
+
+/// A running personal or escalation plan always has its next stage's timer pending (an
+/// on-call schedule's engagement has none: its members' engagements carry the plan).
+fn needs_stage_timer(e: &Engagement) -> bool {
+    e.tocsin.status == EngagementStatus::Active
+        && matches!(
+            e.tocsin.contact_type,
+            Some(ContactType::Personal | ContactType::Escalation)
+        )
+}
+
+/// The stage timer of a running engagement.
+fn stage_timer(account: &str, e: &Engagement) -> EngagementTimer {
+    EngagementTimer {
+        account: account.to_owned(),
+        engagement_id: tocsin_core::engine::engagement_id(e).to_owned(),
+        stage_index: e.tocsin.stage_index + 1,
+        cycle: e.tocsin.cycle,
+        epoch: e.tocsin.epoch,
+        retry: None,
+        ack_timeout: false,
+    }
+}
+
+/// Running engagements without a pending stage timer, seen so by the previous pass too, get
+/// their next stage now: late is better than never. Returns how many were restored.
+async fn restore_timers(
+    ctx: &Context,
+    account: &str,
+    running: Vec<(String, u64, Engagement)>,
+    previous: &Suspects,
+    suspects: &mut Suspects,
+) -> usize {
+    let keys: Vec<String> = running
+        .iter()
+        .map(|(_, _, e)| timer_key(&stage_timer(account, e)))
+        .collect();
+    let exists = match ctx.store.timers_exist(TIMER_SET, &keys).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(error = %e, "Self-audit could not check stage timers.");
+            return 0;
+        }
+    };
+    let mut restored = 0;
+    for ((id, version, e), (key, exists)) in running.into_iter().zip(keys.into_iter().zip(exists)) {
+        if exists {
+            continue;
+        }
+        if previous.get(&id) != Some(&version) {
+            suspects.insert(id, version);
+            continue;
+        }
+        let timer = stage_timer(account, &e);
+        let payload = serde_json::to_string(&timer).unwrap_or_default();
+        let now = ctx.clock.now().timestamp_millis();
+        match ctx
+            .store
+            .schedule_timer(TIMER_SET, &key, now, &payload)
+            .await
+        {
+            Ok(()) => {
+                tracing::warn!(engagement_id = %id, stage = timer.stage_index, "Self-audit found a running engagement without its stage timer; its next stage starts now.");
+                restored += 1;
+            }
+            Err(err) => {
+                tracing::warn!(engagement_id = %id, error = %err, "Self-audit could not restore a stage timer.")
+            }
+        }
+    }
+    restored
 }
 
 /// Engagements read per self-audit page.

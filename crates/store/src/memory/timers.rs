@@ -29,6 +29,19 @@ impl MemoryStore {
         Ok(())
     }
 
+    pub(crate) async fn timers_exist(
+        &self,
+        set: &str,
+        keys: &[String],
+    ) -> Result<Vec<bool>, StoreError> {
+        let state = self.lock();
+        let timers = state.timers.get(set);
+        Ok(keys
+            .iter()
+            .map(|k| timers.is_some_and(|t| t.timers.contains_key(k)))
+            .collect())
+    }
+
     pub(crate) async fn cancel_timer(&self, set: &str, key: &str) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let Some(timers) = state.timers.get_mut(set) else {

@@ -70,6 +70,21 @@ impl RedisStore {
         self.run(&invocation).await
     }
 
+    pub(crate) async fn timers_exist(
+        &self,
+        set: &str,
+        keys: &[String],
+    ) -> Result<Vec<bool>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let [queue, ..] = self.keys.timers(set);
+        let scores: Vec<Option<f64>> = self
+            .query(redis::cmd("ZMSCORE").arg(queue).arg(keys))
+            .await?;
+        Ok(scores.into_iter().map(|s| s.is_some()).collect())
+    }
+
     pub(crate) async fn timer_count(&self, set: &str) -> Result<usize, StoreError> {
         let [queue, ..] = self.keys.timers(set);
         self.query(redis::cmd("ZCARD").arg(queue)).await

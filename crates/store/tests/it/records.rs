@@ -248,6 +248,9 @@ pub async fn list_pages_cover_every_record(store: Store) -> anyhow::Result<()> {
     }
     assert_eq!(seen.len(), 1000);
     assert!(pages > 1, "more than one page");
-    assert!(!seen.contains("x"), "another account's records are not listed");
+    assert!(
+        !seen.contains("x"),
+        "another account's records are not listed"
+    );
     Ok(())
 }

@@ -8,7 +8,10 @@ use tocsin_testkit::{Kind, wait_until};
 
 use crate::fleet::{DEADLINE, Fleet, alarm, id_of};
 
-on_both_backends!(a_left_behind_outbox_is_carried_out_after_one_audit_period);
+on_both_backends!(
+    a_left_behind_outbox_is_carried_out_after_one_audit_period,
+    a_lost_stage_timer_is_restored_and_the_plan_goes_on,
+);
 
 async fn a_left_behind_outbox_is_carried_out_after_one_audit_period(
     kind: Kind,
@@ -58,10 +61,15 @@ async fn a_left_behind_outbox_is_carried_out_after_one_audit_period(
         "first sight: maybe a live replica is on it"
     );
     assert!(!has_event().await);
-    assert_eq!(tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await, 1);
-    wait_until("the left-behind event on the timeline", DEADLINE, || async {
-        has_event().await.then_some(())
-    })
+    assert_eq!(
+        tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await,
+        1
+    );
+    wait_until(
+        "the left-behind event on the timeline",
+        DEADLINE,
+        || async { has_event().await.then_some(()) },
+    )
     .await?;
     let (after, _) = records
         .get::<Engagement>(kinds::ENGAGEMENT, &id)
@@ -73,5 +81,59 @@ async fn a_left_behind_outbox_is_carried_out_after_one_audit_period(
         0,
         "nothing left to repair"
     );
+    Ok(())
+}
+
+/// A running escalation whose stage timer vanished (say, a Redis restart without persistence)
+/// gets its next stage from the audit instead of stalling forever.
+async fn a_lost_stage_timer_is_restored_and_the_plan_goes_on(kind: Kind) -> anyhow::Result<()> {
+    let mut f = Fleet::with_manifest(kind, crate::escalation::ESCALATION).await?;
+    f.start();
+    f.publish_alarm(alarm(None, "lost-1"), "m-lost-1").await?;
+    let to = |who: &str| {
+        f.receiver
+            .received()
+            .iter()
+            .filter(|r| r.path == format!("/{who}"))
+            .count()
+    };
+    wait_until("stage 1 to page ann", DEADLINE, || async {
+        (to("ann") == 1).then_some(())
+    })
+    .await?;
+    let records = f.records();
+    let root = records
+        .list::<Engagement>(kinds::ENGAGEMENT)
+        .await?
+        .into_iter()
+        .find(|e| e.tocsin.parent.is_none())
+        .expect("root engagement");
+    let key = format!(
+        "{}:{}",
+        records.account(),
+        tocsin_core::engine::engagement_id(&root)
+    );
+    assert!(
+        f.ctx
+            .store
+            .cancel_timer(tocsin_engagement::TIMER_SET, &key)
+            .await?,
+        "the stage timer was pending"
+    );
+
+    let mut suspects = tocsin_engagement::timers::Suspects::new();
+    assert_eq!(
+        tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await,
+        0
+    );
+    assert_eq!(
+        tocsin_engagement::timers::audit(&f.ctx, &mut suspects).await,
+        1
+    );
+    wait_until("stage 2 to page bob", DEADLINE, || async {
+        (to("bob") == 1).then_some(())
+    })
+    .await?;
+    f.stop().await?;
     Ok(())
 }
