@@ -220,3 +220,137 @@ pub fn page<T>(
     rest.truncate(max);
     Ok((rest, next))
 }
+
+/// Pagination tokens that are opaque and tamper-proof: `base64url(mac ‖ position)`, where the
+/// MAC is HMAC-SHA256 (first 16 bytes) over the caller's scope (account and operation) and the
+/// position, keyed by a per-deployment secret. A token is only accepted by the listing and the
+/// account it was issued for, and a changed byte is refused. The secret is drawn once and kept
+/// in the store, so every replica accepts every replica's tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    store: tocsin_store::Store,
+    key: std::sync::Arc<tokio::sync::OnceCell<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens(..)")
+    }
+}
+
+/// Where the token secret lives (a pseudo-account no access key maps to: not 12 digits).
+const TOKEN_KEY_ACCOUNT: &str = "tocsin-system";
+const TOKEN_KEY_KIND: &str = "api-secret";
+const TOKEN_KEY_ID: &str = "pagination-token-key";
+/// Bytes of the MAC kept in a token.
+const TOKEN_MAC_BYTES: usize = 16;
+
+impl Tokens {
+    /// Tokens keyed by the secret in `store` (created on first use).
+    pub fn new(store: tocsin_store::Store) -> Self {
+        Self {
+            store,
+            key: Default::default(),
+        }
+    }
+
+    /// The deployment's secret (drawn and stored on first use); also keys the
+    /// `ssm-incidents` tokens (`incidents::token`).
+    pub(crate) async fn key(&self) -> Result<[u8; 32], AwsError> {
+        let key = self
+            .key
+            .get_or_try_init(|| async {
+                // Stored as a JSON string: the store holds JSON documents.
+                let fresh =
+                    serde_json::Value::from(hex::encode(rand::random::<[u8; 32]>())).to_string();
+                let put = self
+                    .store
+                    .put(
+                        TOKEN_KEY_ACCOUNT,
+                        TOKEN_KEY_KIND,
+                        TOKEN_KEY_ID,
+                        &fresh,
+                        tocsin_store::Expect::Absent,
+                    )
+                    .await;
+                let stored = match put {
+                    Ok(_) => fresh,
+                    Err(tocsin_store::StoreError::Conflict { .. }) => self
+                        .store
+                        .get(TOKEN_KEY_ACCOUNT, TOKEN_KEY_KIND, TOKEN_KEY_ID)
+                        .await?
+                        .map(|v| v.data)
+                        .unwrap_or_default(),
+                    Err(e) => return Err(e),
+                };
+                let stored: String = serde_json::from_str(&stored).unwrap_or_default();
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(stored.trim(), &mut key).map_err(|e| {
+                    tocsin_store::StoreError::Unavailable(format!("token secret: {e}"))
+                })?;
+                Ok(key)
+            })
+            .await?;
+        Ok(*key)
+    }
+
+    fn mac(key: &[u8; 32], scope: &str, position: &[u8]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
+        m.update(scope.as_bytes());
+        m.update(&[0x1f]);
+        m.update(position);
+        m.finalize().into_bytes()[..TOKEN_MAC_BYTES].to_vec()
+    }
+
+    /// A token for `position` in the listing `scope` (account and operation).
+    pub async fn seal(&self, scope: &str, position: &str) -> Result<String, AwsError> {
+        use base64::Engine;
+        let key = self.key().await?;
+        let mut bytes = Self::mac(&key, scope, position.as_bytes());
+        bytes.extend_from_slice(position.as_bytes());
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The position a token names, if this deployment issued it for `scope`; `None` for a
+    /// token that was forged, altered, or issued for another listing or account.
+    pub async fn open(&self, scope: &str, token: &str) -> Result<Option<String>, AwsError> {
+        use base64::Engine;
+        let key = self.key().await?;
+        let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token) else {
+            return Ok(None);
+        };
+        if bytes.len() < TOKEN_MAC_BYTES {
+            return Ok(None);
+        }
+        let (mac, position) = bytes.split_at(TOKEN_MAC_BYTES);
+        let expected = Self::mac(&key, scope, position);
+        let same = mac.iter().zip(&expected).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        Ok(same
+            .then(|| String::from_utf8(position.to_vec()).ok())
+            .flatten())
+    }
+}
+
+/// One page of `items` (in listing order, each with a unique `key` ascending in that order):
+/// those after position `after` (the key of the last item of the previous page), at most
+/// `max`, and the position of the next page's start when more remain. The position of an item
+/// since deleted still works: the page continues after where it sorted.
+pub fn page_after<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    after: Option<&str>,
+    max: usize,
+) -> (Vec<T>, Option<String>) {
+    let start = match after {
+        None => 0,
+        Some(last) => match items.iter().position(|i| key(i) == last) {
+            Some(p) => p + 1,
+            None => items.iter().take_while(|i| key(i).as_str() < last).count(),
+        },
+    };
+    let mut rest: Vec<T> = items.into_iter().skip(start).collect();
+    let next = (rest.len() > max).then(|| key(&rest[max - 1]));
+    rest.truncate(max);
+    (rest, next)
+}

@@ -22,6 +22,8 @@ else
   local found = redis.call('HGET', KEYS[3], 'v')
   if found then return {2, found} end
   redis.call('HSET', KEYS[3], 'v', 1, 'd', ARGV[4])
+  -- The account's first incident: its (empty) indexes are complete, so listings need no rebuild.
+  if redis.call('SCARD', KEYS[4]) == 0 then redis.call('SET', ARGV[10] .. 'built', '1') end
   reindex_incident(ARGV[10], ARGV[1], nil, ARGV[4])
   redis.call('SADD', KEYS[4], ARGV[1])
   if ARGV[2] == '1' then redis.call('SET', KEYS[2], ARGV[1]) end

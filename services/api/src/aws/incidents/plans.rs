@@ -212,7 +212,8 @@ pub async fn list_response_plans(
         |p| p.name.clone(),
         input.next_token.as_deref(),
         max,
-    )?;
+    )
+    .await?;
     let summaries: Vec<Value> = page.iter().map(shapes::plan_summary).collect();
     let mut out = json!({ "responsePlanSummaries": summaries });
     if let Some(n) = next {

@@ -192,7 +192,8 @@ pub async fn get_resource_policies(
         |(k, _)| k.clone(),
         input.next_token.as_deref(),
         max,
-    )?;
+    )
+    .await?;
     let region = &s.ctx.settings.region;
     let policies: Vec<Value> = page
         .into_iter()

@@ -174,7 +174,8 @@ pub async fn list_incident_records(
         Clone::clone,
         next_token,
         max,
-    )?;
+    )
+    .await?;
     let mut query = index_query(&tests);
     query.after = next_token.and_then(cursor_of);
     query.limit = max + 1;
@@ -203,7 +204,7 @@ pub async fn list_incident_records(
             break;
         }
     }
-    let (page, next) = token::page(&s, &caller, OP, found, |(k, _)| k.clone(), None, max)?;
+    let (page, next) = token::page(&s, &caller, OP, found, |(k, _)| k.clone(), None, max).await?;
     let summaries: Vec<Value> = page
         .iter()
         .map(|(_, r)| shapes::incident_summary(r))

@@ -94,7 +94,8 @@ pub async fn list_related_items(
         |(k, _)| k.clone(),
         input.next_token.as_deref(),
         max,
-    )?;
+    )
+    .await?;
     let mut out = json!({ "relatedItems": page.into_iter().map(|(_, v)| v).collect::<Vec<_>>() });
     if let Some(n) = next {
         out["nextToken"] = json!(n);

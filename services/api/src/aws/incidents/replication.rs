@@ -198,7 +198,8 @@ pub async fn list_replication_sets(
         Clone::clone,
         input.next_token.as_deref(),
         max,
-    )?;
+    )
+    .await?;
     let mut out = json!({ "replicationSetArns": page });
     if let Some(n) = next {
         out["nextToken"] = json!(n);

@@ -87,7 +87,8 @@ pub async fn list_timeline_events(
         |(k, _)| k.clone(),
         input.next_token.as_deref(),
         max,
-    )?;
+    )
+    .await?;
     let summaries: Vec<Value> = page.iter().map(|(_, e)| shapes::event_summary(e)).collect();
     let mut out = json!({ "eventSummaries": summaries });
     if let Some(n) = next {
