@@ -302,6 +302,8 @@ impl Notifier {
         now: DateTime<Utc>,
     ) {
         self.stats.count_throttled();
+        metrics::counter!(throttle::METRIC_THROTTLED, "channel" => format!("{:?}", p.channel_type))
+            .increment(1);
         tracing::info!(
             metric = throttle::METRIC_THROTTLED,
             page_arn = %p.page_arn,

@@ -232,6 +232,7 @@ impl Incidents {
                 self.inner
                     .unknown_targets
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                metrics::counter!(METRIC_UNKNOWN_TARGETS).increment(1);
                 tracing::warn!(metric = METRIC_UNKNOWN_TARGETS, topic, incident = %incident.arn, "Notification target has no webhook mapping; the event is not delivered to it.");
                 return Err(SendError::Permanent(e.to_string()));
             }
