@@ -14,42 +14,15 @@ and `TOCSIN_READONLY_ACCESS_KEY_ID` / `TOCSIN_READONLY_SECRET_ACCESS_KEY` naming
 them that case is skipped.
 """
 
-import os
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 
-def _env(*names, default=None):
-    for n in names:
-        if os.environ.get(n):
-            return os.environ[n]
-    return default
+from live import RO_KEY, RO_SECRET, client, live
 
-
-ENDPOINT = _env("TOCSIN_ENDPOINT", "TOCSIN_COMPAT_ENDPOINT", "AWS_ENDPOINT_URL")
-REGION = _env("TOCSIN_REGION", "AWS_DEFAULT_REGION", "AWS_REGION", default="us-east-1")
-KEY = _env("TOCSIN_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
-SECRET = _env("TOCSIN_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
-RO_KEY = _env("TOCSIN_READONLY_ACCESS_KEY_ID")
-RO_SECRET = _env("TOCSIN_READONLY_SECRET_ACCESS_KEY")
-
-pytestmark = pytest.mark.skipif(
-    not (ENDPOINT and KEY and SECRET),
-    reason="set TOCSIN_ENDPOINT and the access key to run against a live tocsin",
-)
-
-
-def client(service, key=None, secret=None):
-    return boto3.client(
-        service,
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id=key or KEY,
-        aws_secret_access_key=secret or SECRET,
-    )
+pytestmark = live
 
 
 def test_answers_carry_a_request_id():

@@ -13,52 +13,26 @@ checked on its refusal path here (a wrong code); the positive path is covered by
 """
 
 import json
-import os
 import time
 import uuid
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 
-def _env(*names, default=None):
-    for n in names:
-        if os.environ.get(n):
-            return os.environ[n]
-    return default
+from live import OTHER_KEY, OTHER_SECRET, live, unique
+from live import client as live_client
 
-
-ENDPOINT = _env("TOCSIN_ENDPOINT", "TOCSIN_COMPAT_ENDPOINT", "AWS_ENDPOINT_URL")
-REGION = _env("TOCSIN_REGION", "AWS_DEFAULT_REGION", "AWS_REGION", default="us-east-1")
-KEY = _env("TOCSIN_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID")
-SECRET = _env("TOCSIN_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY")
-OTHER_KEY = _env("TOCSIN_OTHER_ACCESS_KEY_ID")
-OTHER_SECRET = _env("TOCSIN_OTHER_SECRET_ACCESS_KEY")
-
-pytestmark = pytest.mark.skipif(
-    not (ENDPOINT and KEY and SECRET),
-    reason="set TOCSIN_ENDPOINT and the access key to run against a live tocsin",
-)
+pytestmark = live
 
 
 def client(key=None, secret=None):
-    return boto3.client(
-        "ssm-contacts",
-        endpoint_url=ENDPOINT,
-        region_name=REGION,
-        aws_access_key_id=key or KEY,
-        aws_secret_access_key=secret or SECRET,
-    )
+    return live_client("ssm-contacts", key, secret)
 
 
 @pytest.fixture(scope="module")
 def c():
     return client()
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def error_code(excinfo):
