@@ -12,6 +12,7 @@ mod inbound;
 mod pagerduty;
 mod provider;
 mod sms_voice;
+mod smtp_process;
 mod targets;
 mod throttle;
 mod verifier;
