@@ -1,7 +1,8 @@
 //! The operator CLI as an SRE runs it, against the real binaries on RabbitMQ and Redis:
 //! `tocsin apply -f TEMPLATE` (plan, `--dry-run`, `--yes`, idempotent), then, with `tocsin run`
 //! serving, an alarm published and the incident followed through `tocsin incidents list|show|
-//! timeline|resolve` over the SigV4 API, tables and `--output json`.
+//! timeline|resolve`, the page acknowledged with `tocsin pages ack` and the rotation read with
+//! `tocsin shifts preview`, over the SigV4 API, tables and `--output json`.
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -33,11 +34,20 @@ Resources:
       ChannelName: mail
       ChannelType: EMAIL
       ChannelAddress: oncall@example.com
+  Daily:
+    Type: AWS::SSMContacts::Rotation
+    Properties:
+      Name: cli-daily
+      ContactIds: [!GetAtt Oncall.Arn]
+      StartTime: "2026-01-05T09:00:00"
+      TimeZoneId: Europe/London
+      Recurrence: { NumberOfOnCalls: 1, RecurrenceMultiplier: 1, DailySettings: ["09:00"] }
   Plan:
     Type: AWS::SSMIncidents::ResponsePlan
     Properties:
       Name: cli-plan
       IncidentTemplate: { Title: CLI outage, Impact: 2 }
+      Engagements: [!GetAtt Oncall.Arn]
 "#;
 
 struct Proc(Child);
@@ -106,13 +116,13 @@ async fn an_sre_applies_a_template_and_works_an_incident_from_the_cli() -> anyho
     assert!(!applied && text.contains("pass --yes"), "{text}");
     let text = ok(tocsin(&b, &addr, &["apply", "-f", t, "--dry-run"]));
     assert!(
-        text.contains("Plan: 3 to create, 0 to update, 0 unchanged."),
+        text.contains("Plan: 4 to create, 0 to update, 0 unchanged."),
         "{text}"
     );
     assert!(text.contains("Dry run"), "{text}");
     let text = ok(tocsin(&b, &addr, &["apply", "-f", t, "--yes"]));
     assert!(
-        text.contains("+ create") && text.contains("3 resources written"),
+        text.contains("+ create") && text.contains("4 resources written"),
         "{text}"
     );
     let text = ok(tocsin(&b, &addr, &["apply", "-f", t, "--yes"]));
@@ -170,6 +180,62 @@ async fn an_sre_applies_a_template_and_works_an_incident_from_the_cli() -> anyho
         table.contains(&id) && table.contains("OPEN") && table.contains("Disk full"),
         "{table}"
     );
+    // The on-call contact was paged (mail logged: no relay); acknowledge it from the CLI.
+    let records = b
+        .context(std::sync::Arc::new(tocsin_runtime::SystemClock))
+        .records();
+    let page = wait_until(
+        "the contact to be paged",
+        Duration::from_secs(60),
+        || async {
+            let pages: Vec<tocsin_proto::records::Page> = records
+                .list(tocsin_proto::records::kinds::PAGE)
+                .await
+                .ok()?;
+            pages.into_iter().next()
+        },
+    )
+    .await?;
+    let acked = ok(tocsin(
+        &b,
+        &addr,
+        &["pages", "ack", &page.page_arn, "--code", &page.accept_code],
+    ));
+    assert!(acked.contains(&page.page_arn), "{acked}");
+    wait_until(
+        "the acknowledgement on the timeline",
+        Duration::from_secs(60),
+        || {
+            let c = tocsin(&b, &addr, &["incidents", "timeline", &id]);
+            async move {
+                let (success, text) = run(c);
+                (success && text.contains("Engagement Acknowledged")).then_some(())
+            }
+        },
+    )
+    .await?;
+    let rotation = tocsin_proto::arn::rotation(
+        "us-east-1",
+        ACCOUNT,
+        &tocsin::manifest::rotation_id("cli-daily"),
+    );
+    let shifts = ok(tocsin(
+        &b,
+        &addr,
+        &[
+            "shifts",
+            "preview",
+            &rotation,
+            "--from",
+            "2026-03-02T00:00:00Z",
+            "--days",
+            "2",
+            "-o",
+            "json",
+        ],
+    ));
+    assert!(shifts.contains("cli-oncall"), "{shifts}");
+
     let show = ok(tocsin(&b, &addr, &["incidents", "show", &id]));
     assert!(
         show.contains(&arn) && show.contains("Impact      2"),
