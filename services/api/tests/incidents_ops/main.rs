@@ -4,27 +4,33 @@
 //! way botocore signs them (the path encoded once more in the canonical request) and sent
 //! through the router with `oneshot`; time moves through the injected `ManualClock`.
 
+#[path = "../it/answer.rs"]
+mod answer;
 mod events;
 mod records;
 mod related;
 mod replication;
+#[path = "../it/signer.rs"]
+#[allow(dead_code, missing_docs)]
+mod signer;
 mod tagging;
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
-use hmac::{Hmac, Mac};
+use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tocsin_core::clock::Clock;
 use tocsin_runtime::Context;
 use tocsin_runtime::config::AwsCredential;
 use tocsin_testkit::{Kind, ManualClock, TestBackends};
-use tower::ServiceExt;
+
+pub use answer::Answer;
+use signer::Signer;
+pub use signer::encode;
 
 /// Runs each named `async fn(Kind)` on the embedded backends and on real RabbitMQ and Redis.
 macro_rules! on_both_backends {
@@ -49,7 +55,6 @@ const KEY_ID: &str = "AKIDTOCSINOPS00001";
 const SECRET: &str = "ops-secret-for-the-first-tenant";
 const OTHER_KEY_ID: &str = "AKIDTOCSINOPS00002";
 const OTHER_SECRET: &str = "ops-secret-for-the-other-tenant";
-const HOST: &str = "tocsin.test";
 
 /// The API on one kind of backends, two tenants, a manual clock.
 pub struct Api {
@@ -57,110 +62,6 @@ pub struct Api {
     /// The clock of the context.
     pub clock: Arc<ManualClock>,
     _backends: TestBackends,
-}
-
-/// An answer: status, `x-amzn-ErrorType`, JSON body (Null when empty).
-#[derive(Debug)]
-pub struct Answer {
-    /// Status.
-    pub status: StatusCode,
-    /// `x-amzn-ErrorType`.
-    pub error_type: Option<String>,
-    /// JSON body.
-    pub body: Value,
-}
-
-impl Answer {
-    /// Asserts the status and returns the body.
-    #[track_caller]
-    pub fn ok(self, status: StatusCode) -> Value {
-        assert_eq!(self.status, status, "{self:?}");
-        self.body
-    }
-
-    /// Asserts an error shape and status.
-    #[track_caller]
-    pub fn err(&self, status: StatusCode, code: &str) {
-        assert_eq!(
-            (self.status, self.error_type.as_deref()),
-            (status, Some(code)),
-            "{self:?}"
-        );
-    }
-}
-
-fn hmac(key: &[u8], msg: &str) -> Vec<u8> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
-    m.update(msg.as_bytes());
-    m.finalize().into_bytes().to_vec()
-}
-
-/// RFC 3986 strict encoding (botocore's `quote(safe='-_.~')`), `/` kept when `path`.
-pub fn encode(s: &str, path: bool) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b'/' if path => "/".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// A request signed as `key_id` at `at`; `path` is already percent-encoded as sent.
-fn signed(
-    key_id: &str,
-    secret: &str,
-    method: &str,
-    path: &str,
-    query: &[(&str, &str)],
-    body: Vec<u8>,
-    at: DateTime<Utc>,
-) -> Request<Body> {
-    let amz_date = at.format("%Y%m%dT%H%M%SZ").to_string();
-    let day = &amz_date[..8];
-    let payload_hash = hex::encode(Sha256::digest(&body));
-    let mut q: Vec<String> = query
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k, false), encode(v, false)))
-        .collect();
-    q.sort();
-    let query_string = q.join("&");
-    let canonical = format!(
-        "{method}\n{}\n{query_string}\nhost:{HOST}\nx-amz-content-sha256:{payload_hash}\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload_hash}",
-        encode(path, true)
-    );
-    let scope = format!("{day}/us-east-1/ssm-incidents/aws4_request");
-    let to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical.as_bytes()))
-    );
-    let mut k = hmac(format!("AWS4{secret}").as_bytes(), day);
-    for part in ["us-east-1", "ssm-incidents", "aws4_request"] {
-        k = hmac(&k, part);
-    }
-    let signature = hex::encode(hmac(&k, &to_sign));
-    let uri = if query_string.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{query_string}")
-    };
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", HOST)
-        .header("content-type", "application/json")
-        .header("x-amz-date", &amz_date)
-        .header("x-amz-content-sha256", &payload_hash)
-        .header(
-            "authorization",
-            format!(
-                "AWS4-HMAC-SHA256 Credential={key_id}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={signature}"
-            ),
-        )
-        .body(Body::from(body))
-        .unwrap()
 }
 
 fn credential(id: &str, secret: &str, account: &str) -> AwsCredential {
@@ -193,23 +94,7 @@ impl Api {
     }
 
     async fn send(&self, req: Request<Body>) -> Answer {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let error_type = res
-            .headers()
-            .get("x-amzn-errortype")
-            .map(|v| v.to_str().unwrap().to_string());
-        let bytes = to_bytes(res.into_body(), usize::MAX).await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        Answer {
-            status,
-            error_type,
-            body,
-        }
+        answer::send(&self.router, req).await
     }
 
     /// Any request as the first tenant.
@@ -223,7 +108,7 @@ impl Api {
         let bytes = body
             .map(|b| serde_json::to_vec(&b).unwrap())
             .unwrap_or_default();
-        let req = signed(KEY_ID, SECRET, method, path, query, bytes, self.clock.now());
+        let req = Signer::new(KEY_ID, SECRET).request(method, path, query, bytes, self.clock.now());
         self.send(req).await
     }
 
@@ -235,9 +120,7 @@ impl Api {
     /// A JSON POST as the other tenant.
     pub async fn post_as_other(&self, path: &str, body: Value) -> Answer {
         let bytes = serde_json::to_vec(&body).unwrap();
-        let req = signed(
-            OTHER_KEY_ID,
-            OTHER_SECRET,
+        let req = Signer::new(OTHER_KEY_ID, OTHER_SECRET).request(
             "POST",
             path,
             &[],

@@ -15,7 +15,7 @@ on_both_backends!(
 );
 
 fn tags_path(arn: &str) -> String {
-    format!("/tags/{}", encode(arn, false))
+    format!("/tags/{}", encode(arn))
 }
 
 async fn tags(api: &Api, arn: &str) -> Value {

@@ -1,6 +1,8 @@
 //! Component tests of the AWS-protocol API on the embedded backends: requests are signed by
 //! an independent SigV4 signer ([`signer`]) and sent through the router with `oneshot`.
 
+#[allow(dead_code)]
+mod answer;
 mod auth;
 mod incidents;
 mod plans;
@@ -9,7 +11,7 @@ mod signer;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use secrecy::SecretString;
@@ -18,7 +20,8 @@ use tocsin_core::clock::Clock;
 use tocsin_runtime::Context;
 use tocsin_runtime::config::AwsCredential;
 use tocsin_testkit::{Kind, ManualClock, TestBackends};
-use tower::ServiceExt;
+
+pub use answer::Answer;
 
 /// Key of account [`ACCOUNT`].
 pub const KEY_ID: &str = "AKIDTOCSINTEST0001";
@@ -40,17 +43,6 @@ pub struct Api {
     /// The clock of the context.
     pub clock: Arc<ManualClock>,
     _backends: TestBackends,
-}
-
-/// An answer: status, error type header, JSON body (Null when empty).
-#[derive(Debug)]
-pub struct Answer {
-    /// Status.
-    pub status: StatusCode,
-    /// `x-amzn-ErrorType`.
-    pub error_type: Option<String>,
-    /// JSON body.
-    pub body: Value,
 }
 
 impl Api {
@@ -82,23 +74,7 @@ impl Api {
 
     /// Sends a request as is.
     pub async fn send(&self, req: Request<Body>) -> Answer {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let error_type = res
-            .headers()
-            .get("x-amzn-errortype")
-            .map(|v| v.to_str().unwrap().to_string());
-        let bytes = to_bytes(res.into_body(), usize::MAX).await.unwrap();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        Answer {
-            status,
-            error_type,
-            body,
-        }
+        answer::send(&self.router, req).await
     }
 
     /// POSTs `body` to `path`, signed with the first key now.

@@ -1,6 +1,8 @@
 //! A SigV4 signer written for the tests from the AWS documentation, independent of the
 //! server's verifier: it builds the canonical request the way botocore does for a
-//! restJson1 call (host, x-amz-date and x-amz-content-sha256 signed).
+//! restJson1 call (host, x-amz-date and x-amz-content-sha256 signed; the path, as sent,
+//! encoded once more in the canonical request, as for every service but S3). Shared by the
+//! API test binaries (`#[path]`).
 
 use axum::body::Body;
 use axum::http::Request;
@@ -27,11 +29,21 @@ fn hmac(key: &[u8], msg: &str) -> Vec<u8> {
 
 /// RFC 3986 strict encoding (what botocore's `quote(safe='-_.~')` yields).
 pub fn encode(s: &str) -> String {
+    quote(s, false)
+}
+
+/// [`encode`] keeping `/`: a path as the canonical request holds it.
+fn encode_path(s: &str) -> String {
+    quote(s, true)
+}
+
+fn quote(s: &str, keep_slash: bool) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 (b as char).to_string()
             }
+            b'/' if keep_slash => "/".into(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -77,7 +89,8 @@ impl Signer {
         q.sort();
         let query_string = q.join("&");
         let canonical = format!(
-            "{method}\n{path}\n{query_string}\nhost:{HOST}\nx-amz-content-sha256:{payload_hash}\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload_hash}"
+            "{method}\n{}\n{query_string}\nhost:{HOST}\nx-amz-content-sha256:{payload_hash}\nx-amz-date:{amz_date}\n\nhost;x-amz-content-sha256;x-amz-date\n{payload_hash}",
+            encode_path(path)
         );
         let scope = format!("{day}/{}/{}/aws4_request", self.region, self.service);
         let to_sign = format!(
