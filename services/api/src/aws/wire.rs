@@ -181,6 +181,17 @@ pub enum Kind {
     Integer,
 }
 
+/// The input of a listing that takes nothing but a page (`ListResponsePlansInput`,
+/// `ListReplicationSetsInput`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageInput {
+    /// `maxResults`.
+    pub max_results: Option<i64>,
+    /// `nextToken`.
+    pub next_token: Option<String>,
+}
+
 /// The page size asked for (1–100, default 100).
 pub fn max_results(asked: Option<i64>) -> Result<usize, AwsError> {
     match asked {

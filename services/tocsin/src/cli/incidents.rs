@@ -55,29 +55,14 @@ pub async fn run(
                     json!({"key": "createdBy", "condition": {"equals": {"stringValues": [b]}}}),
                 );
             }
-            let mut found: Vec<Value> = Vec::new();
-            let mut token: Option<String> = None;
-            while found.len() < limit {
-                let mut body =
-                    json!({"filters": filters, "maxResults": (limit - found.len()).min(100)});
-                if let Some(t) = &token {
-                    body["nextToken"] = json!(t);
-                }
-                let page = client
-                    .incidents("POST", "/listIncidentRecords", &[], Some(body))
-                    .await?;
-                found.extend(
-                    page["incidentRecordSummaries"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                match page["nextToken"].as_str() {
-                    Some(t) => token = Some(t.to_owned()),
-                    None => break,
-                }
-            }
-            found.truncate(limit);
+            let found = collect(
+                client,
+                "/listIncidentRecords",
+                json!({ "filters": filters }),
+                "incidentRecordSummaries",
+                limit,
+            )
+            .await?;
             let json = json!({ "incidentRecordSummaries": found });
             print(out, output, &json, || {
                 let rows: Vec<Vec<String>> = found
@@ -136,27 +121,14 @@ pub async fn run(
         }
         IncidentsCommand::Timeline { incident } => {
             let arn = find(client, &incident).await?;
-            let mut events: Vec<Value> = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let mut body = json!({"incidentRecordArn": arn, "sortBy": "EVENT_TIME", "sortOrder": "ASCENDING", "maxResults": 100});
-                if let Some(t) = &token {
-                    body["nextToken"] = json!(t);
-                }
-                let page = client
-                    .incidents("POST", "/listTimelineEvents", &[], Some(body))
-                    .await?;
-                events.extend(
-                    page["eventSummaries"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-                match page["nextToken"].as_str() {
-                    Some(t) => token = Some(t.to_owned()),
-                    None => break,
-                }
-            }
+            let events = collect(
+                client,
+                "/listTimelineEvents",
+                json!({"incidentRecordArn": arn, "sortBy": "EVENT_TIME", "sortOrder": "ASCENDING"}),
+                "eventSummaries",
+                usize::MAX,
+            )
+            .await?;
             let json = json!({ "eventSummaries": events });
             print(out, output, &json, || {
                 let rows: Vec<Vec<String>> = events
@@ -173,6 +145,34 @@ pub async fn run(
             })
         }
     }
+}
+
+/// Up to `limit` items of the listing `path` (its `field`), page after page: `body` plus
+/// `maxResults` and `nextToken`.
+async fn collect(
+    client: &Client,
+    path: &str,
+    body: Value,
+    field: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<Value>> {
+    let mut found: Vec<Value> = Vec::new();
+    let mut token: Option<String> = None;
+    while found.len() < limit {
+        let mut page_body = body.clone();
+        page_body["maxResults"] = json!((limit - found.len()).min(100));
+        if let Some(t) = &token {
+            page_body["nextToken"] = json!(t);
+        }
+        let page = client.incidents("POST", path, &[], Some(page_body)).await?;
+        found.extend(page[field].as_array().cloned().unwrap_or_default());
+        match page["nextToken"].as_str() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    found.truncate(limit);
+    Ok(found)
 }
 
 /// The ARN of an incident given by ARN or by id (looked up in the listing).

@@ -185,14 +185,6 @@ pub async fn get_response_plan(
     }
 }
 
-/// `ListResponsePlansInput`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListInput {
-    max_results: Option<i64>,
-    next_token: Option<String>,
-}
-
 /// `POST /listResponsePlans`: by name.
 #[tracing::instrument(name = "ListResponsePlans", skip_all)]
 pub async fn list_response_plans(
@@ -200,7 +192,7 @@ pub async fn list_response_plans(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Json<Value>, AwsError> {
-    let input: ListInput = wire::body(&body)?;
+    let input: wire::PageInput = wire::body(&body)?;
     let max = wire::max_results(input.max_results)?;
     let mut plans: Vec<ResponsePlan> = caller.records(&s.ctx).list(kinds::RESPONSE_PLAN).await?;
     plans.sort_by(|a, b| a.name.cmp(&b.name));

@@ -168,14 +168,6 @@ pub async fn get_replication_set(
     Ok(Json(json!({ "replicationSet": rs::shape(&set) })))
 }
 
-/// `ListReplicationSetsInput`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListInput {
-    max_results: Option<i64>,
-    next_token: Option<String>,
-}
-
 /// `POST /listReplicationSets`: none or the one.
 #[tracing::instrument(name = "ListReplicationSets", skip_all)]
 pub async fn list_replication_sets(
@@ -183,7 +175,7 @@ pub async fn list_replication_sets(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Result<Json<Value>, AwsError> {
-    let input: ListInput = wire::body(&body)?;
+    let input: wire::PageInput = wire::body(&body)?;
     let max = wire::max_results(input.max_results)?;
     let arns: Vec<String> = current(&s, &caller)
         .await?
