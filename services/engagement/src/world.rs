@@ -17,6 +17,36 @@ pub fn override_id(rotation_id: &str, override_id: &str) -> String {
     format!("{rotation_id}.{override_id}")
 }
 
+/// The channels a personal contact's plan targets, each read by its id: a step, which runs on
+/// every stage and timer, never lists all the account's channels.
+async fn plan_channels(
+    records: &Records,
+    contact: &Contact,
+) -> Result<Vec<ContactChannel>, Outcome> {
+    let mut ids: Vec<&str> = contact
+        .plan
+        .stages
+        .iter()
+        .flat_map(|s| &s.targets)
+        .filter_map(|t| t.channel_target_info.as_ref())
+        .map(|i| last_segment(&i.contact_channel_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut channels = Vec::with_capacity(ids.len());
+    for id in ids {
+        let found = records
+            .get::<ContactChannel>(kinds::CONTACT_CHANNEL, id)
+            .await
+            .map_err(outcome_of)?;
+        // A target naming another contact's channel is not this contact's to page.
+        if let Some((ch, _)) = found.filter(|(ch, _)| ch.contact_arn == contact.contact_arn) {
+            channels.push(ch);
+        }
+    }
+    Ok(channels)
+}
+
 /// Loads the contact and what its type needs.
 pub(crate) async fn load(
     records: &Records,
@@ -27,7 +57,9 @@ pub(crate) async fn load(
     let mut on_call = Vec::new();
     match contact.as_ref().map(|c| c.contact_type) {
         Some(ContactType::Personal) => {
-            channels = records.channels_of(contact_arn).await.map_err(outcome_of)?
+            if let Some(c) = &contact {
+                channels = plan_channels(records, c).await?;
+            }
         }
         Some(ContactType::OncallSchedule) => {
             let overrides: Vec<(String, RotationOverride)> = records
