@@ -95,6 +95,23 @@ impl Records {
             .await?)
     }
 
+    /// Writes a record read at `version` unless it changed since: `false` when another writer
+    /// got there first (read it again and retry), an error for anything else. The step of every
+    /// compare-and-set loop.
+    pub async fn put_versioned<T: Serialize>(
+        &self,
+        kind: &str,
+        id: &str,
+        value: &T,
+        version: u64,
+    ) -> Result<bool, RecordsError> {
+        match self.put(kind, id, value, Expect::Version(version)).await {
+            Ok(_) => Ok(true),
+            Err(RecordsError::Store(StoreError::Conflict { .. })) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// All records of a kind.
     pub async fn list<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>, RecordsError> {
         let mut out = Vec::new();

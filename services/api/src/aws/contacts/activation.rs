@@ -73,19 +73,16 @@ async fn save_status(
             return Ok(());
         }
         state.apply_to(&mut current);
-        match c
-            .records()
-            .put(
+        if c.records()
+            .put_versioned(
                 kinds::CONTACT_CHANNEL,
                 &channel_id(&current),
                 &current,
-                Expect::Version(version),
+                version,
             )
-            .await
+            .await?
         {
-            Ok(_) => return Ok(()),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(());
         }
     }
     Err(busy(ch))

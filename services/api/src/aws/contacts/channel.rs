@@ -195,19 +195,16 @@ pub async fn update(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError> {
                 )
                 .await?;
         }
-        match c
-            .records()
-            .put(
+        if c.records()
+            .put_versioned(
                 kinds::CONTACT_CHANNEL,
                 &contact::channel_id(&ch),
                 &ch,
-                Expect::Version(version),
+                version,
             )
-            .await
+            .await?
         {
-            Ok(_) => return Ok(json!({})),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(json!({}));
         }
     }
     Err(ContactsError::conflict(

@@ -216,19 +216,11 @@ pub async fn update(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError> {
         }
         contacts::validate_contact(&contact)?;
         check_references(c, &contact).await?;
-        match c
-            .records()
-            .put(
-                kinds::CONTACT,
-                &contact.alias,
-                &contact,
-                Expect::Version(version),
-            )
-            .await
+        if c.records()
+            .put_versioned(kinds::CONTACT, &contact.alias, &contact, version)
+            .await?
         {
-            Ok(_) => return Ok(json!({})),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(json!({}));
         }
     }
     Err(ContactsError::conflict(

@@ -220,14 +220,11 @@ pub async fn update(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError> {
             .next()
             .unwrap_or_default()
             .to_string();
-        match c
-            .records()
-            .put(kinds::ROTATION, &id, &r, Expect::Version(version))
-            .await
+        if c.records()
+            .put_versioned(kinds::ROTATION, &id, &r, version)
+            .await?
         {
-            Ok(_) => return Ok(json!({})),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(json!({}));
         }
     }
     Err(ContactsError::conflict(

@@ -15,8 +15,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tocsin_core::validate::Checker;
 use tocsin_proto::records::{IncidentRecord, ItemIdentifier, RelatedItem, kinds};
-use tocsin_runtime::records::RecordsError;
-use tocsin_store::{Expect, StoreError};
 
 use super::once::once;
 use super::records::find;
@@ -189,13 +187,11 @@ async fn apply(
             .next()
             .unwrap_or_default()
             .to_string();
-        match records
-            .put(kinds::INCIDENT, &id, &record, Expect::Version(version))
-            .await
+        if records
+            .put_versioned(kinds::INCIDENT, &id, &record, version)
+            .await?
         {
-            Ok(_) => return Ok(String::new()),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(String::new());
         }
     }
     Err(AwsError::conflict(format!(

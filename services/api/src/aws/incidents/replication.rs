@@ -288,13 +288,11 @@ async fn edit(
     for _ in 0..ATTEMPTS {
         let (set, version) = named(s, caller, arn).await?;
         let next = change(&set)?;
-        match records
-            .put(rs::KIND, rs::SET_ID, &next, Expect::Version(version))
-            .await
+        if records
+            .put_versioned(rs::KIND, rs::SET_ID, &next, version)
+            .await?
         {
-            Ok(_) => return Ok(()),
-            Err(RecordsError::Store(StoreError::Conflict { .. })) => continue,
-            Err(e) => return Err(e.into()),
+            return Ok(());
         }
     }
     Err(AwsError::conflict(format!(
