@@ -2,8 +2,10 @@
 //! on-call schedules (`ContactTargetInfo{ContactId, IsEssential}`), and the cycle check that
 //! keeps a plan from reaching itself through nested escalation plans.
 //!
-//! An escalation plan has 1 to [`MAX_STAGES`](super::plan::MAX_STAGES) stages, each with at
-//! least one target; a target names a contact of the plan's own account (shared contacts are
+//! An escalation plan has 0 to [`MAX_STAGES`](super::plan::MAX_STAGES) stages, each with at
+//! least one target (no stage is what AWS accepts, and what Terraform's `aws_ssmcontacts_contact`
+//! creates before `aws_ssmcontacts_plan` fills it in; engaging such a contact ends at once with
+//! "the contact has no plan stages" on the timeline); a target names a contact of the plan's own account (shared contacts are
 //! refused), at most once per stage. Nesting another escalation plan is allowed; reaching the
 //! plan itself again, directly or through any depth of nesting, is a cycle and refused, since
 //! engaging it would never end.
@@ -24,11 +26,6 @@ const CONTACT_ID: &str = "ContactTargetInfo.ContactId";
 /// plan that names itself.
 pub(crate) fn check_escalation_plan(c: &mut Checker, contact_arn: &str, alias: &str, plan: &Plan) {
     check_stages(c, plan);
-    c.check(
-        !plan.stages.is_empty(),
-        "Plan.Stages",
-        "must hold at least one stage",
-    );
     c.check(
         plan.rotation_ids.is_empty(),
         "Plan.RotationIds",

@@ -131,9 +131,12 @@ impl Client {
             .iter()
             .map(|(n, v)| format!("{n}:{}\n", v.trim()))
             .collect();
+        // Every service but S3 signs the path encoded once more (an ARN in `/tags/{arn}` arrives
+        // as `%3A`, and is signed as `%253A`), as botocore and the API do.
+        let canonical_path: Vec<String> = url.path().split('/').map(encode).collect();
         let canonical = format!(
             "{method}\n{}\n{query}\n{canonical_headers}\n{}\n{payload_hash}",
-            url.path(),
+            canonical_path.join("/"),
             signed.join(";")
         );
         let day = &amz_date[..8];
@@ -202,8 +205,9 @@ fn chrono_now() -> chrono::DateTime<chrono::Utc> {
     tocsin_runtime::SystemClock.now()
 }
 
-/// RFC 3986 encoding of a query name or value, as SigV4 wants it.
-fn encode(s: &str) -> String {
+/// RFC 3986 percent-encoding of everything but the unreserved characters, as SigV4 and the
+/// API's paths and queries want it.
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -2,7 +2,7 @@
 //! the demo, and the first page through `tocsin run` workers, `tocsin apply`, `tocsin publish`
 //! and the API, then a graceful SIGTERM.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
@@ -10,6 +10,7 @@ use tocsin_proto::records::timeline_types as tt;
 use tocsin_testkit::{Kind, Receiver, TestBackends, wait_until};
 
 use crate::fleet::{DEADLINE, MANIFEST, alarm};
+use crate::procs::{Proc, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
 const TOKEN: &str = "e2e-token-0123456789abcdef";
@@ -51,23 +52,6 @@ fn the_demo_pages_on_the_embedded_backends() {
     ] {
         assert!(stdout.contains(needle), "{needle} missing from:\n{stdout}");
     }
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

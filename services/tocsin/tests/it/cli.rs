@@ -4,9 +4,10 @@
 //! timeline|resolve`, the page acknowledged with `tocsin pages ack` and the rotation read with
 //! `tocsin shifts preview`, over the SigV4 API, tables and `--output json`.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use crate::procs::{Proc, free_port};
 use secrecy::ExposeSecret;
 use tocsin_testkit::{Kind, TestBackends, wait_until};
 
@@ -49,20 +50,6 @@ Resources:
       IncidentTemplate: { Title: CLI outage, Impact: 2 }
       Engagements: [!GetAtt Oncall.Arn]
 "#;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 /// A `tocsin` command on the test's backends, API address and key.
 fn tocsin(b: &TestBackends, addr: &str, args: &[&str]) -> Command {

@@ -12,11 +12,11 @@
 //! that is a failure.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
+use crate::procs::{Proc, api_ready, free_port};
 use secrecy::ExposeSecret;
-use tocsin_testkit::{Kind, TestBackends, wait_until};
+use tocsin_testkit::{Kind, TestBackends};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
 const KEY_ID: &str = "AKIDCOMPATTEST0001";
@@ -88,36 +88,6 @@ fn python_or_skip(test: &str) -> Option<PathBuf> {
     }
 }
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until the API answers its health probe.
-async fn ready(addr: &str) -> anyhow::Result<()> {
-    let url = format!("http://{addr}/healthz");
-    wait_until("the API answers", Duration::from_secs(60), || {
-        let url = url.clone();
-        async move {
-            let ok = reqwest::get(&url).await.ok()?.status().is_success();
-            ok.then_some(())
-        }
-    })
-    .await
-}
-
 /// Runs `python -m pytest compat/` against `addr`; fails with its output unless it passes.
 fn run_suite(python: &Path, addr: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -183,7 +153,7 @@ async fn the_compat_suite_passes_against_tocsin_dev() -> anyhow::Result<()> {
     c.arg("dev");
     api_env(&mut c, &addr, keys.path());
     let _dev = Proc(c.spawn()?);
-    ready(&addr).await?;
+    api_ready(&addr).await?;
     tokio::task::spawn_blocking(move || run_suite(&python, &addr)).await?;
     Ok(())
 }
@@ -203,7 +173,7 @@ async fn the_compat_suite_passes_on_rabbitmq_and_redis() -> anyhow::Result<()> {
     let keys = keys_file()?;
     api_env(&mut c, &addr, keys.path());
     let _api = Proc(c.spawn()?);
-    ready(&addr).await?;
+    api_ready(&addr).await?;
     tokio::task::spawn_blocking(move || run_suite(&python, &addr)).await?;
     Ok(())
 }

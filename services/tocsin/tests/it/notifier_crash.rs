@@ -4,10 +4,11 @@
 //! that does not sees it twice, and the receipt says so.
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::procs::Proc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -45,15 +46,6 @@ async fn receive(State(peer): State<Arc<Mutex<Peer>>>, headers: HeaderMap) -> St
         std::future::pending::<()>().await;
     }
     StatusCode::OK
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! critical-incident template; the paused phases are resumed with `tocsin runbook resume` and
 //! through the API; the timeline shows every step.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -13,18 +13,10 @@ use tocsin_store::Expect;
 use tocsin_testkit::{Kind, TestBackends, wait_until};
 
 use crate::fleet::DEADLINE;
+use crate::procs::Proc;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tocsin");
 const TOKEN: &str = "e2e-token-runbooks-0123456789";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alarm_runs_the_critical_incident_template_resumed_from_the_cli_and_the_api()
