@@ -228,6 +228,25 @@ mod keys_file {
         )
         .unwrap();
         let key = ok.get("AKIDKEYSFILETEST001").unwrap();
+        assert_eq!(key.org, None);
+        let in_org = load(
+            dir.path(),
+            "[accounts.111122223333]\norganization = \"o-abcdefghij\"\norg_path = \"o-abcdefghij/r-ab12/ou-ab12-11111111/\"\n\n[keys.AKIDKEYSFILETEST001]\naccount = \"111122223333\"\nsecret_env = \"TEAM_SECRET\"\npolicy = \"admin\"\n",
+        )
+        .unwrap();
+        let org = in_org
+            .get("AKIDKEYSFILETEST001")
+            .unwrap()
+            .org
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (org.id.as_str(), org.path.as_deref()),
+            (
+                "o-abcdefghij",
+                Some("o-abcdefghij/r-ab12/ou-ab12-11111111/")
+            )
+        );
         assert_eq!(
             (key.account.as_str(), key.policies.len()),
             ("111122223333", 2)
@@ -272,6 +291,18 @@ mod keys_file {
             (
                 "[keys.AKIDKEYSFILETEST001]\naccount = \"111122223333\"\nsecret = \"s3cr3t-s3cr3t-s3cr3t\"\npolicy = [\"admin\", { Statement = [{ Effect = \"Allow\", Action = \"*\" }] }]\n",
                 "policy[1]",
+            ),
+            (
+                "[accounts.111122223333]\norganization = \"org-1\"\n",
+                "organization",
+            ),
+            (
+                "[accounts.111122223333]\norganization = \"o-abcdefghij\"\norg_path = \"o-other00000/r-ab12/\"\n",
+                "org_path",
+            ),
+            (
+                "[accounts.12]\norganization = \"o-abcdefghij\"\n",
+                "account",
             ),
         ] {
             match load(dir.path(), text) {

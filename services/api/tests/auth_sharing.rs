@@ -7,12 +7,279 @@ mod auth_support;
 use serde_json::json;
 use tocsin_testkit::Kind;
 
-use auth_support::{A, ADMIN_A, ADMIN_B, ADMIN_C, B, Server};
+use auth_support::{A, ADMIN_A, ADMIN_B, ADMIN_C, B, B_UNIT, ORG, Server, TestKey};
 
 on_both_backends!(
     a_shared_response_plan_is_usable_not_editable,
-    a_shared_contact_can_be_engaged_not_edited
+    a_shared_contact_can_be_engaged_not_edited,
+    listings_mix_in_what_is_shared_until_it_is_not,
+    an_organisation_or_a_unit_can_be_shared_with
 );
+
+/// The ARNs `key` gets from `ListResponsePlans`, in order.
+async fn plans_listed(s: &Server, key: TestKey) -> Vec<String> {
+    let listed = s.post(key, "/listResponsePlans", json!({})).await.ok();
+    listed["responsePlanSummaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["arn"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The ARNs `key` gets from `ListContacts`, in order.
+async fn contacts_listed(s: &Server, key: TestKey) -> Vec<String> {
+    let listed = s.contacts(key, "ListContacts", json!({})).await.ok();
+    listed["Contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["ContactArn"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A document sharing plan `name` of A (and its incidents) for use, with `principal` and
+/// `condition`.
+fn plan_policy(name: &str, principal: serde_json::Value, condition: serde_json::Value) -> String {
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": ["ssm-incidents:GetResponsePlan", "ssm-incidents:StartIncident",
+                   "ssm-incidents:GetIncidentRecord"],
+        "Resource": [
+            format!("arn:aws:ssm-incidents:*:{A}:response-plan/{name}"),
+            format!("arn:aws:ssm-incidents:*:{A}:incident-record/{name}/*")
+        ]
+    });
+    if !condition.is_null() {
+        statement["Condition"] = condition;
+    }
+    json!({ "Version": "2012-10-17", "Statement": [statement] }).to_string()
+}
+
+async fn listings_mix_in_what_is_shared_until_it_is_not(kind: Kind) -> anyhow::Result<()> {
+    let s = Server::start(kind, None).await?;
+    let shared = s.plan("payments").await;
+    let unshared = s.plan("internal").await;
+    let own_b = s
+        .post(
+            ADMIN_B,
+            "/createResponsePlan",
+            json!({ "name": "b-own", "incidentTemplate": { "title": "B", "impact": 3 } }),
+        )
+        .await
+        .ok()["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        plans_listed(&s, ADMIN_B).await,
+        std::slice::from_ref(&own_b)
+    );
+    let policy = plan_policy("payments", json!({ "AWS": B }), json!(null));
+    let put = s
+        .post(
+            ADMIN_A,
+            "/putResourcePolicy",
+            json!({ "resourceArn": shared, "policy": policy }),
+        )
+        .await
+        .ok();
+    // B sees its own plan and A's shared one mixed (A's account sorts first), not A's other.
+    assert_eq!(
+        plans_listed(&s, ADMIN_B).await,
+        [shared.clone(), own_b.clone()]
+    );
+    // Paged one at a time, the same two.
+    let first = s
+        .post(ADMIN_B, "/listResponsePlans", json!({ "maxResults": 1 }))
+        .await
+        .ok();
+    assert_eq!(first["responsePlanSummaries"][0]["arn"], shared.as_str());
+    let second = s
+        .post(
+            ADMIN_B,
+            "/listResponsePlans",
+            json!({ "maxResults": 1, "nextToken": first["nextToken"] }),
+        )
+        .await
+        .ok();
+    assert_eq!(second["responsePlanSummaries"][0]["arn"], own_b.as_str());
+    assert!(second.get("nextToken").is_none(), "{second}");
+    // The owner's list is its own; C, not named, sees nothing of A's.
+    assert_eq!(
+        plans_listed(&s, ADMIN_A).await,
+        [unshared.clone(), shared.clone()]
+    );
+    assert!(plans_listed(&s, ADMIN_C).await.is_empty());
+
+    // Sharing stops: the plan leaves B's list.
+    s.post(
+        ADMIN_A,
+        "/deleteResourcePolicy",
+        json!({ "resourceArn": shared, "policyId": put["policyId"] }),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        plans_listed(&s, ADMIN_B).await,
+        std::slice::from_ref(&own_b)
+    );
+    // Shared again, then the plan deleted and created anew under its name: the new plan is
+    // not shared (its predecessor's policies went with it).
+    s.post(
+        ADMIN_A,
+        "/putResourcePolicy",
+        json!({ "resourceArn": shared, "policy": policy }),
+    )
+    .await
+    .ok();
+    assert_eq!(plans_listed(&s, ADMIN_B).await.len(), 2);
+    s.post(ADMIN_A, "/deleteResponsePlan", json!({ "arn": shared }))
+        .await
+        .ok();
+    assert_eq!(s.plan("payments").await, shared);
+    assert_eq!(plans_listed(&s, ADMIN_B).await, [own_b]);
+    s.get(ADMIN_B, "/getResponsePlan", &[("arn", &shared)])
+        .await
+        .err(404, "ResourceNotFoundException");
+
+    // Contacts: the same mix in ListContacts, filters included.
+    let alice = s
+        .contacts(
+            ADMIN_A,
+            "CreateContact",
+            json!({ "Alias": "alice", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
+        )
+        .await
+        .ok()["ContactArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bob = s
+        .contacts(
+            ADMIN_B,
+            "CreateContact",
+            json!({ "Alias": "bob", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
+        )
+        .await
+        .ok()["ContactArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        contacts_listed(&s, ADMIN_B).await,
+        std::slice::from_ref(&bob)
+    );
+    let policy = json!({ "Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": { "AWS": [B] },
+        "Action": ["ssm-contacts:GetContact", "ssm-contacts:StartEngagement"],
+        "Resource": format!("arn:aws:ssm-contacts:*:{A}:contact/alice") }] });
+    s.contacts(
+        ADMIN_A,
+        "PutContactPolicy",
+        json!({ "ContactArn": alice, "Policy": policy.to_string() }),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        contacts_listed(&s, ADMIN_B).await,
+        [alice.clone(), bob.clone()]
+    );
+    let filtered = s
+        .contacts(ADMIN_B, "ListContacts", json!({ "AliasPrefix": "al" }))
+        .await
+        .ok();
+    assert_eq!(filtered["Contacts"][0]["ContactArn"], alice.as_str());
+    assert_eq!(filtered["Contacts"].as_array().unwrap().len(), 1);
+    assert!(contacts_listed(&s, ADMIN_C).await.is_empty());
+    s.contacts(ADMIN_A, "DeleteContact", json!({ "ContactId": alice }))
+        .await
+        .ok();
+    assert_eq!(contacts_listed(&s, ADMIN_B).await, [bob]);
+    Ok(())
+}
+
+async fn an_organisation_or_a_unit_can_be_shared_with(kind: Kind) -> anyhow::Result<()> {
+    let s = Server::start(kind, None).await?;
+    // The whole organisation (A and B are in it, C is not).
+    let whole = s.plan("org-wide").await;
+    let policy = plan_policy(
+        "org-wide",
+        json!("*"),
+        json!({ "StringEquals": { "aws:PrincipalOrgID": ORG } }),
+    );
+    s.post(
+        ADMIN_A,
+        "/putResourcePolicy",
+        json!({ "resourceArn": whole, "policy": policy }),
+    )
+    .await
+    .ok();
+    s.get(ADMIN_B, "/getResponsePlan", &[("arn", &whole)])
+        .await
+        .ok();
+    let incident = s.start_incident(ADMIN_B, &whole, "org-1").await;
+    assert!(incident.contains(&format!(":{A}:incident-record/org-wide/")));
+    assert_eq!(
+        plans_listed(&s, ADMIN_B).await,
+        std::slice::from_ref(&whole)
+    );
+    // Outside the organisation the plan does not exist.
+    s.get(ADMIN_C, "/getResponsePlan", &[("arn", &whole)])
+        .await
+        .err(404, "ResourceNotFoundException");
+    s.post(
+        ADMIN_C,
+        "/startIncident",
+        json!({ "responsePlanArn": whole, "clientToken": "c-1" }),
+    )
+    .await
+    .err(400, "ValidationException");
+    assert!(plans_listed(&s, ADMIN_C).await.is_empty());
+
+    // One organisational unit: B's, by path; then a sibling unit, which B is not in.
+    let unit = s.plan("unit-only").await;
+    let policy = plan_policy(
+        "unit-only",
+        json!("*"),
+        json!({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": [format!("{B_UNIT}*")] } }),
+    );
+    s.post(
+        ADMIN_A,
+        "/putResourcePolicy",
+        json!({ "resourceArn": unit, "policy": policy }),
+    )
+    .await
+    .ok();
+    s.get(ADMIN_B, "/getResponsePlan", &[("arn", &unit)])
+        .await
+        .ok();
+    let sibling = s.plan("sibling-unit").await;
+    let policy = plan_policy(
+        "sibling-unit",
+        json!("*"),
+        json!({ "ForAnyValue:StringLike": {
+            "aws:PrincipalOrgPaths": [format!("{ORG}/r-ab12/ou-ab12-22222222/*")] } }),
+    );
+    s.post(
+        ADMIN_A,
+        "/putResourcePolicy",
+        json!({ "resourceArn": sibling, "policy": policy }),
+    )
+    .await
+    .ok();
+    s.get(ADMIN_B, "/getResponsePlan", &[("arn", &sibling)])
+        .await
+        .err(404, "ResourceNotFoundException");
+    let mut want = vec![whole, unit.clone()];
+    want.sort();
+    assert_eq!(plans_listed(&s, ADMIN_B).await, want);
+    s.get(ADMIN_C, "/getResponsePlan", &[("arn", &unit)])
+        .await
+        .err(404, "ResourceNotFoundException");
+    Ok(())
+}
 
 async fn a_shared_response_plan_is_usable_not_editable(kind: Kind) -> anyhow::Result<()> {
     let s = Server::start(kind, None).await?;

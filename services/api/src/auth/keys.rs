@@ -10,6 +10,16 @@
 //! policy = "resolver"                     # a built-in name, an inline document, or a list
 //! ```
 //!
+//! Accounts may be placed in an organisation, for resource policies that share with a whole
+//! organisation or organisational unit (`aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`); this
+//! applies to every key of the account, those of `TOCSIN_AWS_CREDENTIALS` included:
+//!
+//! ```toml
+//! [accounts.210987654321]
+//! organization = "o-a1b2c3d4e5"
+//! org_path = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"   # optional
+//! ```
+//!
 //! Errors name the key and the field, never a secret. The loaded set is swapped whole on
 //! reload ([`KeyRing::replace`]), so a request sees the old keys or the new ones.
 
@@ -62,6 +72,17 @@ pub struct Key {
     pub account: String,
     /// Its identity policies.
     pub policies: Vec<Policy>,
+    /// The organisation the account is in, if any.
+    pub org: Option<Org>,
+}
+
+/// An account's place in an organisation (the keys file's `[accounts.<id>]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    /// `o-` and 10–32 lowercase letters or digits.
+    pub id: String,
+    /// `<org>/r-<root>/ou-.../` down to the account's unit, if given.
+    pub path: Option<String>,
 }
 
 impl std::fmt::Debug for Key {
@@ -115,11 +136,20 @@ impl Keys {
                     secret: c.secret_access_key.clone(),
                     account: c.account_id.clone(),
                     policies: vec![builtin::administrator()],
+                    org: None,
                 }),
             );
         }
         if let Some(path) = &settings.keys_file {
-            for key in read_file(path, env)? {
+            let (file_keys, orgs) = read_file(path, env)?;
+            for key in keys.by_id.values_mut() {
+                if let Some(org) = orgs.get(&key.account)
+                    && let Some(k) = Arc::get_mut(key)
+                {
+                    k.org = Some(org.clone());
+                }
+            }
+            for key in file_keys {
                 if keys.by_id.contains_key(&key.access_key_id) {
                     return Err(KeysError::Entry {
                         path: path.display().to_string(),
@@ -171,6 +201,15 @@ impl KeyRing {
 struct RawFile {
     #[serde(default)]
     keys: std::collections::BTreeMap<String, RawKey>,
+    #[serde(default)]
+    accounts: std::collections::BTreeMap<String, RawAccount>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    organization: String,
+    org_path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,7 +222,10 @@ struct RawKey {
     policy: Option<Value>,
 }
 
-fn read_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Key>, KeysError> {
+/// The keys of the file, and the organisation of each account it places in one.
+type FileKeys = (Vec<Key>, HashMap<String, Org>);
+
+fn read_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<FileKeys, KeysError> {
     let shown = path.display().to_string();
     let file_err = |message: String| KeysError::File {
         path: shown.clone(),
@@ -193,10 +235,70 @@ fn read_file(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Ke
     let raw: RawFile = Figment::from(Toml::string(&text))
         .extract()
         .map_err(|e| file_err(e.to_string()))?;
-    raw.keys
+    let orgs = raw
+        .accounts
+        .into_iter()
+        .map(|(account, a)| {
+            org(&account, a)
+                .map(|o| (account.clone(), o))
+                .map_err(|(field, rule)| KeysError::Entry {
+                    path: shown.clone(),
+                    key: format!("(account {account})"),
+                    field: field.into(),
+                    rule,
+                })
+        })
+        .collect::<Result<HashMap<_, _>, _>>()?;
+    let mut keys: Vec<Key> = raw
+        .keys
         .into_iter()
         .map(|(id, k)| entry(&shown, path, id, k, env))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    for key in &mut keys {
+        key.org = orgs.get(&key.account).cloned();
+    }
+    Ok((keys, orgs))
+}
+
+/// Checks one `[accounts.<id>]` table: the field at fault and the rule, else the organisation.
+fn org(account: &str, raw: RawAccount) -> Result<Org, (&'static str, String)> {
+    if !is_account(account) {
+        return Err(("account", format!("must be 12 digits, got {account:?}")));
+    }
+    let id = raw.organization;
+    let ok_id = id.strip_prefix("o-").is_some_and(|rest| {
+        (10..=32).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
+    if !ok_id {
+        return Err((
+            "organization",
+            format!("must be o- and 10-32 lowercase letters or digits, got {id:?}"),
+        ));
+    }
+    if let Some(p) = &raw.org_path {
+        let segments: Vec<&str> = p.trim_end_matches('/').split('/').collect();
+        let ok_path = p.ends_with('/')
+            && segments.first() == Some(&id.as_str())
+            && segments.get(1).is_some_and(|r| r.starts_with("r-"))
+            && segments[2..].iter().all(|ou| ou.starts_with("ou-"));
+        if !ok_path {
+            return Err((
+                "org_path",
+                format!("must be {id}/r-<root>/[ou-<unit>/...], ending with /, got {p:?}"),
+            ));
+        }
+    }
+    Ok(Org {
+        id,
+        path: raw.org_path,
+    })
+}
+
+fn is_account(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn entry(
@@ -221,7 +323,7 @@ fn entry(
     let account = raw
         .account
         .ok_or_else(|| bad("account", "is required".into()))?;
-    if !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+    if !is_account(&account) {
         return Err(bad(
             "account",
             format!("must be 12 digits, got {account:?}"),
@@ -286,6 +388,7 @@ fn entry(
         secret: secret.into(),
         account,
         policies,
+        org: None,
     })
 }
 

@@ -47,6 +47,16 @@ pub fn principal_arn(key: &Key) -> String {
     format!("arn:aws:iam::{}:user/{}", key.account, key.access_key_id)
 }
 
+/// The values of the `aws:Principal*` condition keys for `key` (whose IAM ARN is `arn`).
+pub fn principal_of<'a>(key: &'a Key, arn: &'a str) -> Principal<'a> {
+    Principal {
+        account: &key.account,
+        arn,
+        org_id: key.org.as_ref().map(|o| o.id.as_str()),
+        org_path: key.org.as_ref().and_then(|o| o.path.as_deref()),
+    }
+}
+
 fn denied(principal: &str, target: &Target, why: &str) -> Access {
     Access::Denied(format!(
         "User: {principal} is not authorized to perform: {} on resource: {} {why}",
@@ -58,10 +68,7 @@ fn denied(principal: &str, target: &Target, why: &str) -> Access {
 /// Decides whether `key` may make the call `target` describes.
 pub async fn authorize(store: &Store, key: &Key, target: &Target) -> Result<Access, RecordsError> {
     let principal = principal_arn(key);
-    let who = Principal {
-        account: &key.account,
-        arn: &principal,
-    };
+    let who = principal_of(key, &principal);
     match policy::evaluate(&key.policies, &target.action, &target.resources, who) {
         Decision::Allow => {}
         Decision::Deny => {

@@ -5,8 +5,11 @@
 //! Supported: `Effect` Allow/Deny; `Action` or `NotAction` with `*` and `?` wildcards
 //! (case-insensitive, as IAM); `Resource` or `NotResource` ARN patterns (case-sensitive);
 //! `Principal` (resource policies); and the condition operators `StringEquals`, `StringLike`,
-//! `StringNotEquals`, `StringNotLike`, `ArnEquals`, `ArnLike` on `aws:PrincipalAccount` and
-//! `aws:PrincipalArn`. Evaluation: an explicit Deny wins, then any Allow, else deny by default.
+//! `StringNotEquals`, `StringNotLike`, `ArnEquals`, `ArnLike` (and the `ForAnyValue:` forms of
+//! the `String*` ones) on `aws:PrincipalAccount`, `aws:PrincipalArn`, `aws:PrincipalOrgID` and
+//! `aws:PrincipalOrgPaths` (the organisation the keys file gives the caller's account). A key
+//! the request lacks (an account in no organisation) makes a positive test false and a negated
+//! one true, as IAM does. Evaluation: an explicit Deny wins, then any Allow, else deny by default.
 
 use serde_json::Value;
 
@@ -69,9 +72,16 @@ const OPERATORS: &[&str] = &[
     "StringNotLike",
     "ArnEquals",
     "ArnLike",
+    "ForAnyValue:StringEquals",
+    "ForAnyValue:StringLike",
 ];
 /// Condition keys understood.
-const CONDITION_KEYS: &[&str] = &["aws:PrincipalAccount", "aws:PrincipalArn"];
+const CONDITION_KEYS: &[&str] = &[
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+];
 
 /// One statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +123,10 @@ pub struct Principal<'a> {
     pub account: &'a str,
     /// `arn:aws:iam::<account>:user/<access key id>`.
     pub arn: &'a str,
+    /// The organisation of the account (`aws:PrincipalOrgID`), if it is in one.
+    pub org_id: Option<&'a str>,
+    /// The account's path in it (`aws:PrincipalOrgPaths`), e.g. `o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/`.
+    pub org_path: Option<&'a str>,
 }
 
 /// The outcome of evaluating policies for one request.
@@ -164,9 +178,11 @@ impl Policy {
 
     /// Whether some statement names `principal` (resource policies: is this shared with it).
     pub fn names(&self, principal: Principal<'_>) -> bool {
-        self.statements
-            .iter()
-            .any(|s| s.effect == Effect::Allow && s.principal_matches(principal))
+        self.statements.iter().any(|s| {
+            s.effect == Effect::Allow
+                && s.principal_matches(principal)
+                && s.conditions_hold(principal)
+        })
     }
 }
 
@@ -338,19 +354,27 @@ impl Statement {
         !self.unsupported
             && self.conditions.iter().all(|c| {
                 let actual = match c.key.as_str() {
-                    "aws:principalaccount" => who.account,
-                    _ => who.arn,
+                    "aws:principalaccount" => Some(who.account),
+                    "aws:principalarn" => Some(who.arn),
+                    "aws:principalorgid" => who.org_id,
+                    _ => who.org_path,
                 };
                 let hit = |like: bool| {
-                    c.values.iter().any(|v| {
-                        if like {
-                            glob(v, actual, false)
-                        } else {
-                            v == actual
-                        }
+                    actual.is_some_and(|actual| {
+                        c.values.iter().any(|v| {
+                            if like {
+                                glob(v, actual, false)
+                            } else {
+                                v == actual
+                            }
+                        })
                     })
                 };
-                match c.operator.as_str() {
+                let operator = c
+                    .operator
+                    .strip_prefix("ForAnyValue:")
+                    .unwrap_or(&c.operator);
+                match operator {
                     "StringEquals" | "ArnEquals" => hit(false),
                     "StringLike" | "ArnLike" => hit(true),
                     "StringNotEquals" => !hit(false),

@@ -6,11 +6,19 @@
 //! A plan's policy covers the plan and every incident created from it
 //! (`incident-record/<plan>/*`); a contact's covers its channels, engagements and pages (their
 //! ARNs carry the contact's alias). [`decide`] is pure; [`policies_of`] reads the documents.
+//!
+//! `ListResponsePlans` and `ListContacts` return the caller's own resources and those shared
+//! with it mixed together (part 3, §4.4). To find the shared ones without scanning every
+//! account, the deployment keeps an index of the resources that have a policy ([`mark`] on
+//! `Put*Policy`, [`unmark`] when the last policy or the resource goes); [`shared_with`] reads
+//! it and keeps only what the policies grant the caller now, so an entry left behind by a
+//! crash between the two writes shares nothing.
 
 use serde_json::Value;
 use tocsin_proto::arn::Arn;
 use tocsin_runtime::Records;
 use tocsin_runtime::records::RecordsError;
+use tocsin_store::{Expect, Store};
 
 use super::policy::{self, Decision, Kind, Policy, Principal};
 
@@ -79,6 +87,89 @@ impl Holder {
             Holder::Plan { account, .. } | Holder::Contact { account, .. } => account,
         }
     }
+}
+
+/// Where the index of shared resources lives: a pseudo-account no access key maps to.
+const INDEX_ACCOUNT: &str = "tocsin-system";
+
+impl Holder {
+    /// The index kind and id of this holder.
+    fn index_key(&self) -> (&'static str, String) {
+        match self {
+            Holder::Plan { account, name } => {
+                ("shared-response-plans", format!("{account}/{name}"))
+            }
+            Holder::Contact { account, alias } => ("shared-contacts", format!("{account}/{alias}")),
+        }
+    }
+
+    /// The action that lets a consumer see this holder in a listing.
+    fn view_action(&self) -> &'static str {
+        match self {
+            Holder::Plan { .. } => "ssm-incidents:GetResponsePlan",
+            Holder::Contact { .. } => "ssm-contacts:GetContact",
+        }
+    }
+}
+
+/// Records `holder` (whose ARN is `arn`) as having a resource policy.
+pub async fn mark(store: &Store, holder: &Holder, arn: &str) -> Result<(), RecordsError> {
+    let (kind, id) = holder.index_key();
+    let doc = serde_json::json!({ "arn": arn }).to_string();
+    store
+        .put(INDEX_ACCOUNT, kind, &id, &doc, Expect::Any)
+        .await
+        .map(|_| ())
+        .map_err(RecordsError::Store)
+}
+
+/// Forgets `holder` (its last policy, or the resource itself, is gone).
+pub async fn unmark(store: &Store, holder: &Holder) -> Result<(), RecordsError> {
+    let (kind, id) = holder.index_key();
+    store
+        .delete(INDEX_ACCOUNT, kind, &id)
+        .await
+        .map(|_| ())
+        .map_err(RecordsError::Store)
+}
+
+/// Which shared resources [`shared_with`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Response plans (`ListResponsePlans`).
+    Plans,
+    /// Contacts (`ListContacts`).
+    Contacts,
+}
+
+/// The holders of other accounts whose policies let `who` view them now, with their ARNs.
+pub async fn shared_with(
+    store: &Store,
+    listing: Listing,
+    who: Principal<'_>,
+) -> Result<Vec<(Holder, String)>, RecordsError> {
+    let kind = match listing {
+        Listing::Plans => "shared-response-plans",
+        Listing::Contacts => "shared-contacts",
+    };
+    let mut out = Vec::new();
+    for (_, v) in store.list(INDEX_ACCOUNT, kind).await? {
+        let Some(arn) = serde_json::from_str::<Value>(&v.data)
+            .ok()
+            .and_then(|d| d["arn"].as_str().map(str::to_string))
+        else {
+            continue;
+        };
+        let Some(h) = holder(&arn).filter(|h| h.account() != who.account) else {
+            continue;
+        };
+        let policies = policies_of(&Records::new(store.clone(), h.account()), &h).await?;
+        let resources = [arn.clone()];
+        if decide(&policies, h.view_action(), &resources, who) == Shared::Allowed {
+            out.push((h, arn));
+        }
+    }
+    Ok(out)
 }
 
 /// The holder of `arn`, when it names something shareable.

@@ -222,10 +222,14 @@ fn consumers_use_and_view_only() {
     let b = Principal {
         account: "444455556666",
         arn: "arn:aws:iam::444455556666:user/AKIDB00000000001",
+        org_id: None,
+        org_path: None,
     };
     let c = Principal {
         account: "777788889999",
         arn: "arn:aws:iam::777788889999:user/AKIDC00000000001",
+        org_id: None,
+        org_path: None,
     };
     let doc = Policy::parse(&json!({
         "Version": "2012-10-17",

@@ -68,12 +68,24 @@ pub(crate) struct Caller {
     pub account: String,
     /// Principal recorded as creator or modifier (the key's IAM ARN).
     pub principal: String,
+    /// The key that signed the call.
+    pub key: Arc<Key>,
 }
 
 impl Caller {
     /// The records of the caller's account.
     pub fn records(&self, ctx: &Context) -> Records {
         Records::new(ctx.store.clone(), self.account.clone())
+    }
+
+    /// The resources of other accounts shared with the key's account that it may view.
+    pub async fn shared(
+        &self,
+        ctx: &Context,
+        listing: authz::share::Listing,
+    ) -> Result<Vec<(authz::share::Holder, String)>, tocsin_runtime::records::RecordsError> {
+        let who = authz::principal_of(&self.key, &self.principal);
+        authz::share::shared_with(&ctx.store, listing, who).await
     }
 
     /// The domain context of one operation, now.
@@ -217,6 +229,7 @@ async fn authenticate(State(state): State<AwsState>, request: Request, next: Nex
             let caller = Caller {
                 principal: authz::principal_arn(&key),
                 account: account.clone(),
+                key: key.clone(),
             };
             let mut request = Request::from_parts(parts, Body::from(bytes));
             request.extensions_mut().insert(caller);

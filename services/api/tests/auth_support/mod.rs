@@ -90,8 +90,19 @@ pub const NO_DELETE_A: TestKey = TestKey {
     account: A,
 };
 
+/// The organisation of accounts A and B (C is in none).
+pub const ORG: &str = "o-tocsintest01";
+/// B's organisational unit.
+pub const B_UNIT: &str = "o-tocsintest01/r-ab12/ou-ab12-11111111/";
+
 /// The keys file of the suites (the resolver's secret is in `resolver.secret`).
 pub const KEYS_FILE: &str = r#"
+[accounts.123456789012]
+organization = "o-tocsintest01"
+
+[accounts.210987654321]
+organization = "o-tocsintest01"
+org_path = "o-tocsintest01/r-ab12/ou-ab12-11111111/"
 [keys.AKIDAUTHADMINB00001]
 account = "210987654321"
 secret = "admin-b-secret-0123456789"

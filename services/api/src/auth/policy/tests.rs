@@ -8,10 +8,14 @@ use crate::auth::builtin;
 const ME: Principal<'static> = Principal {
     account: "111122223333",
     arn: "arn:aws:iam::111122223333:user/AKIDME0000000001",
+    org_id: None,
+    org_path: None,
 };
 const OTHER: Principal<'static> = Principal {
     account: "444455556666",
     arn: "arn:aws:iam::444455556666:user/AKIDOTHER00000001",
+    org_id: None,
+    org_path: None,
 };
 const PLAN: &str = "arn:aws:ssm-incidents::111122223333:response-plan/db";
 const INCIDENT: &str = "arn:aws:ssm-incidents::111122223333:incident-record/db/abc";
@@ -344,17 +348,68 @@ fn resource_policies_name_principals() {
     )
     .unwrap();
     assert!(by_account.names(OTHER));
-    // An organisation condition cannot be met here: the statement grants nothing.
-    let org = Policy::parse(
-        &json!({ "Statement": { "Effect": "Allow", "Principal": "*", "Action": "*",
-                 "Condition": { "StringEquals": { "aws:PrincipalOrgID": "o-abc123def45" } } } }),
-        Kind::Resource,
-    )
-    .unwrap();
-    assert_eq!(
-        eval(&[org], "ssm-incidents:GetResponsePlan", PLAN, OTHER),
-        Decision::NotAllowed
-    );
+}
+
+/// Accounts the keys file places in organisation `o-abc123def45` (one in the unit
+/// `ou-ab12-11111111`, one in its sibling), and one in another organisation.
+const IN_UNIT: Principal<'static> = Principal {
+    account: "444455556666",
+    arn: "arn:aws:iam::444455556666:user/AKIDOTHER00000001",
+    org_id: Some("o-abc123def45"),
+    org_path: Some("o-abc123def45/r-ab12/ou-ab12-11111111/"),
+};
+const IN_SIBLING: Principal<'static> = Principal {
+    account: "777788889999",
+    arn: "arn:aws:iam::777788889999:user/AKIDSIBLING000001",
+    org_id: Some("o-abc123def45"),
+    org_path: Some("o-abc123def45/r-ab12/ou-ab12-22222222/"),
+};
+const OTHER_ORG: Principal<'static> = Principal {
+    account: "121212121212",
+    arn: "arn:aws:iam::121212121212:user/AKIDOTHERORG00001",
+    org_id: Some("o-zzzzzzzzzz99"),
+    org_path: None,
+};
+
+#[test]
+fn organisation_conditions_share_with_an_organisation_or_a_unit() {
+    let resource = |condition: serde_json::Value| {
+        Policy::parse(
+            &json!({ "Statement": { "Effect": "Allow", "Principal": "*",
+                     "Action": "ssm-incidents:GetResponsePlan", "Condition": condition } }),
+            Kind::Resource,
+        )
+        .unwrap()
+    };
+    let org = resource(json!({ "StringEquals": { "aws:PrincipalOrgID": "o-abc123def45" } }));
+    let unit = resource(json!({ "ForAnyValue:StringLike": {
+        "aws:PrincipalOrgPaths": ["o-abc123def45/r-ab12/ou-ab12-11111111/*"] } }));
+    let not_org = resource(json!({ "StringNotEquals": { "aws:PrincipalOrgID": "o-abc123def45" } }));
+    let get = "ssm-incidents:GetResponsePlan";
+    for (name, policy, who, want) in [
+        ("org member", &org, IN_UNIT, true),
+        ("org member, other unit", &org, IN_SIBLING, true),
+        ("other org", &org, OTHER_ORG, false),
+        ("no org", &org, OTHER, false),
+        ("unit member", &unit, IN_UNIT, true),
+        ("sibling unit", &unit, IN_SIBLING, false),
+        ("org without a path", &unit, OTHER_ORG, false),
+        ("no org", &unit, OTHER, false),
+        ("negated: member", &not_org, IN_UNIT, false),
+        ("negated: other org", &not_org, OTHER_ORG, true),
+        // A key the request lacks makes a negated test true, as IAM does.
+        ("negated: no org", &not_org, OTHER, true),
+    ] {
+        let policies = [policy.clone()];
+        let want_decision = if want {
+            Decision::Allow
+        } else {
+            Decision::NotAllowed
+        };
+        assert_eq!(eval(&policies, get, PLAN, who), want_decision, "{name}");
+        // Only those the conditions admit are named: others are not told it exists.
+        assert_eq!(policy.names(who), want, "{name}");
+    }
 }
 
 #[test]

@@ -10,12 +10,14 @@ use tocsin_core::contacts::{self, check_escalation_cycles, check_escalation_targ
 use tocsin_core::validate::Checker;
 use tocsin_proto::arn::{self, Arn};
 use tocsin_proto::records::{Contact, ContactChannel, ContactType, Plan, Rotation, Tag, kinds};
+use tocsin_runtime::Records;
 use tocsin_runtime::records::RecordsError;
 use tocsin_store::{Expect, StoreError};
 
 use super::call::{self, Call, Paging, input, with_token};
 use super::error::ContactsError;
 use super::{idempotency, tags};
+use crate::auth::share::{self, Listing};
 
 /// `CreateContactRequest`.
 #[derive(Debug, Deserialize)]
@@ -182,14 +184,19 @@ pub async fn list(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError> {
     let i: ListInput = input(&raw)?;
     let paging: Paging = input(&raw)?;
     let mut all: Vec<Contact> = c.records().list(kinds::CONTACT).await?;
+    // Contacts other accounts share with the caller's, mixed in (their ARNs name the owner).
+    for (holder, arn) in c.caller.shared(c.ctx(), Listing::Contacts).await? {
+        let owner = Records::new(c.ctx().store.clone(), holder.account());
+        all.extend(owner.contact(&arn).await?);
+    }
     all.retain(|x| {
         i.alias_prefix
             .as_deref()
             .is_none_or(|p| x.alias.starts_with(p))
             && i.contact_type.is_none_or(|t| x.contact_type == t)
     });
-    all.sort_by(|a, b| a.alias.cmp(&b.alias));
-    let (page, next) = c.page(&paging, all, |x| x.alias.clone()).await?;
+    all.sort_by(|a, b| a.contact_arn.cmp(&b.contact_arn));
+    let (page, next) = c.page(&paging, all, |x| x.contact_arn.clone()).await?;
     let contacts: Vec<Value> = page.iter().map(summary).collect();
     Ok(with_token(json!({ "Contacts": contacts }), next))
 }
@@ -297,6 +304,11 @@ pub async fn delete(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError> {
     store
         .delete(c.account(), call::kinds::CONTACT_POLICY, &contact.alias)
         .await?;
+    let holder = share::Holder::Contact {
+        account: c.account().to_string(),
+        alias: contact.alias.clone(),
+    };
+    share::unmark(store, &holder).await?;
     tags::store(c, &contact.contact_arn, &[]).await?;
     tracing::info!(alias = %contact.alias, "Contact deleted.");
     Ok(json!({}))

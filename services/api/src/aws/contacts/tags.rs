@@ -18,6 +18,7 @@ use tocsin_store::Expect;
 use super::call::{Call, input, kinds};
 use super::error::ContactsError;
 use super::{contact, rotation};
+use crate::auth::share;
 
 fn tags_id(resource_arn: &str) -> String {
     sha256_hex(resource_arn.as_bytes())
@@ -168,6 +169,11 @@ pub async fn put_policy(c: &Call<'_>, raw: Value) -> Result<Value, ContactsError
     c.records()
         .put(kinds::CONTACT_POLICY, &contact.alias, &stored, Expect::Any)
         .await?;
+    let holder = share::Holder::Contact {
+        account: c.account().to_string(),
+        alias: contact.alias.clone(),
+    };
+    share::mark(&c.ctx().store, &holder, &contact.contact_arn).await?;
     Ok(json!({}))
 }
 

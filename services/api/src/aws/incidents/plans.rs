@@ -15,10 +15,12 @@ use tocsin_proto::arn::{self, Arn};
 use tocsin_proto::records::{
     ChatChannel, IncidentTemplate, NotificationTargetItem, ResponsePlan, kinds,
 };
+use tocsin_runtime::Records;
 use tocsin_runtime::records::RecordsError;
 use tocsin_store::{Expect, StoreError};
 
 use super::{own_id, shapes, token};
+use crate::auth::share::Listing;
 use crate::aws::error::AwsError;
 use crate::aws::wire;
 use crate::aws::{AwsState, Caller};
@@ -185,7 +187,8 @@ pub async fn get_response_plan(
     }
 }
 
-/// `POST /listResponsePlans`: by name.
+/// `POST /listResponsePlans`: the caller's plans and those other accounts share with it, by ARN
+/// (the owner's account is in each ARN, the only mark of a shared plan, as in AWS).
 #[tracing::instrument(name = "ListResponsePlans", skip_all)]
 pub async fn list_response_plans(
     State(s): State<AwsState>,
@@ -195,13 +198,17 @@ pub async fn list_response_plans(
     let input: wire::PageInput = wire::body(&body)?;
     let max = wire::max_results(input.max_results)?;
     let mut plans: Vec<ResponsePlan> = caller.records(&s.ctx).list(kinds::RESPONSE_PLAN).await?;
-    plans.sort_by(|a, b| a.name.cmp(&b.name));
+    for (holder, arn) in caller.shared(&s.ctx, Listing::Plans).await? {
+        let owner = Records::new(s.ctx.store.clone(), holder.account());
+        plans.extend(owner.response_plan(&arn).await?);
+    }
+    plans.sort_by(|a, b| a.arn.cmp(&b.arn));
     let (page, next) = token::page(
         &s,
         &caller,
         "ListResponsePlans",
         plans,
-        |p| p.name.clone(),
+        |p| p.arn.clone(),
         input.next_token.as_deref(),
         max,
     )
@@ -235,6 +242,7 @@ pub async fn delete_response_plan(
             .store
             .delete(&caller.account, kinds::RESPONSE_PLAN, &name)
             .await?;
+        super::policies::forget(&s, &caller, &name).await?;
         tracing::info!(%name, deleted, "Response plan deleted.");
     }
     Ok(StatusCode::NO_CONTENT)

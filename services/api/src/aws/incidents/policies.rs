@@ -19,6 +19,7 @@ use tocsin_runtime::records::RecordsError;
 use tocsin_store::{Expect, StoreError};
 
 use super::{check, own_id, token};
+use crate::auth::share;
 use crate::aws::error::AwsError;
 use crate::aws::wire;
 use crate::aws::{AwsState, Caller};
@@ -145,6 +146,7 @@ pub async fn put_resource_policy(
         Ok(policy.policy_id.clone())
     })
     .await?;
+    share::mark(&s.ctx.store, &holder(&caller, &name), &input.resource_arn).await?;
     Ok(Json(json!({ "policyId": id })))
 }
 
@@ -233,14 +235,33 @@ pub async fn delete_resource_policy(
     c.length(&input.policy_id, "policyId", 0, 256);
     c.finish()?;
     let name = plan_name(&s, &caller, &input.resource_arn).await?;
-    edit(&s, &caller, &name, |list| {
+    let left = edit(&s, &caller, &name, |list| {
         let before = list.len();
         list.retain(|p| p.policy_id != input.policy_id);
         if list.len() == before {
             return Err(AwsError::not_found("resource policy", &input.policy_id));
         }
-        Ok(())
+        Ok(list.len())
     })
     .await?;
+    if left == 0 {
+        share::unmark(&s.ctx.store, &holder(&caller, &name)).await?;
+    }
     Ok(Json(json!({})))
+}
+
+/// The plan `name` of the caller's account, as the sharing index knows it.
+fn holder(caller: &Caller, name: &str) -> share::Holder {
+    share::Holder::Plan {
+        account: caller.account.clone(),
+        name: name.to_string(),
+    }
+}
+
+/// Removes the policies of the plan `name` (it is being deleted): a plan created again under
+/// the name starts unshared.
+pub async fn forget(s: &AwsState, caller: &Caller, name: &str) -> Result<(), AwsError> {
+    s.ctx.store.delete(&caller.account, KIND, name).await?;
+    share::unmark(&s.ctx.store, &holder(caller, name)).await?;
+    Ok(())
 }
