@@ -81,6 +81,19 @@ pub struct IncidentRecordSource {
     pub source: String,
 }
 
+/// `invokedBy` of an incident opened by a cross-region failover: the service principal of the
+/// replicator, the only writer that sets it (ingest and the API leave `invokedBy` empty, and
+/// no request field reaches it). Such incidents do not start their plan's runbooks (user
+/// guide part 1, §5.5).
+pub const FAILOVER_INVOKED_BY: &str = "replicator.tocsin.internal";
+
+impl IncidentRecordSource {
+    /// Whether a cross-region failover opened the incident.
+    pub fn opened_by_failover(&self) -> bool {
+        self.invoked_by.as_deref() == Some(FAILOVER_INVOKED_BY)
+    }
+}
+
 /// `ChatChannel`: either SNS topics of a chat bot, or explicitly none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -86,15 +86,6 @@ pub fn plan_actions(plan: &ResponsePlan) -> Vec<StartRequest> {
     out
 }
 
-/// Whether the incident was opened by a region failover (its runbooks do not run).
-pub fn from_failover(incident: &IncidentRecord) -> bool {
-    let s = &incident.incident_record_source;
-    s.source.contains("failover")
-        || s.invoked_by
-            .as_deref()
-            .is_some_and(|i| i.contains("failover"))
-}
-
 fn facts(incident: &IncidentRecord) -> IncidentFacts {
     IncidentFacts {
         arn: incident.arn.clone(),
@@ -143,15 +134,34 @@ pub async fn for_incident(
     incident: &IncidentRecord,
     plan: &ResponsePlan,
 ) -> Result<Vec<String>, DriveError> {
-    if from_failover(incident) {
+    let actions = plan_actions(plan);
+    if incident.incident_record_source.opened_by_failover() && !actions.is_empty() {
+        // Said on the timeline too, so the runbook tab tells the responders why it is empty.
         tracing::info!(
             incident_id,
-            "Incident opened by a region failover: its runbook does not run."
+            "Incident opened by a region failover: its runbooks do not start."
         );
+        let now = engine.ctx.clock.now();
+        let skipped = TimelineEvent {
+            incident_record_arn: incident.arn.clone(),
+            event_id: derive(&["runbook-timeline", incident_id, "failover-skipped"]),
+            event_time: now,
+            event_updated_time: now,
+            event_type: runbook_timeline_types::EXECUTION.into(),
+            event_data: json!({
+                "status": "NotStarted",
+                "documentNames": actions.iter().map(|a| &a.document_name).collect::<Vec<_>>(),
+                "message": "the incident was opened by a cross-region failover: the response \
+                            plan's runbooks do not start on their own (start one by hand if needed)",
+            })
+            .to_string(),
+            event_references: vec![],
+        };
+        records.append_timeline(incident_id, &skipped).await?;
         return Ok(vec![]);
     }
     let mut ids = Vec::new();
-    for (i, mut req) in plan_actions(plan).into_iter().enumerate() {
+    for (i, mut req) in actions.into_iter().enumerate() {
         req.parameters = incident_values(&req.parameters, incident);
         let id = derive(&[
             "runbook-execution",

@@ -4,7 +4,10 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use tocsin_proto::records::{RunbookStatus as S, runbook_timeline_types};
+use tocsin_proto::records::{
+    FAILOVER_INVOKED_BY, RunbookStatus as S, kinds, runbook_timeline_types,
+};
+use tocsin_store::Expect;
 use tocsin_testkit::{Kind, Receiver};
 
 use crate::harness::{H, shape};
@@ -15,6 +18,7 @@ on_both_backends!(
     a_dynamic_value_of_the_wrong_type_fails_the_execution_with_the_reason,
     resolving_the_incident_cancels_when_the_plan_says_so,
     bad_documents_are_rejected_with_the_line_and_the_rule,
+    a_failover_incident_starts_no_runbook_and_says_why,
 );
 
 const TEMPLATE: &str = "AWSIncidents-CriticalIncidentRunbookTemplate";
@@ -401,5 +405,45 @@ async fn bad_documents_are_rejected_with_the_line_and_the_rule(kind: Kind) -> an
             .iter()
             .any(|d| d["name"] == TEMPLATE)
     );
+    Ok(())
+}
+
+async fn a_failover_incident_starts_no_runbook_and_says_why(kind: Kind) -> anyhow::Result<()> {
+    let h = H::new(kind).await?;
+    let _executor = h.start();
+    let mut incident = h
+        .incident("inc-f", vec![action(TEMPLATE, json!({}), json!({}))])
+        .await?;
+    // Opened by the replicator in this region after the primary region failed.
+    incident.incident_record_source.invoked_by = Some(FAILOVER_INVOKED_BY.into());
+    h.records
+        .put(kinds::INCIDENT, "inc-f", &incident, Expect::Any)
+        .await?;
+    h.open(&incident).await?;
+    let said = tocsin_testkit::wait_until(
+        "the timeline to say the runbook did not start",
+        std::time::Duration::from_secs(20),
+        || async {
+            let tl = h.timeline("inc-f").await;
+            tl.into_iter().find(|t| {
+                t.event_type == runbook_timeline_types::EXECUTION
+                    && t.event_data.contains("cross-region failover")
+            })
+        },
+    )
+    .await?;
+    assert!(said.event_data.contains(TEMPLATE), "{}", said.event_data);
+    assert!(h.executions().await.is_empty());
+    // A source that merely mentions failover is not one: only the replicator's principal is.
+    let other = h
+        .incident("inc-g", vec![action(TEMPLATE, json!({}), json!({}))])
+        .await?;
+    let mut other_src = other.clone();
+    other_src.incident_record_source.source = "custom.failover-drill".into();
+    h.records
+        .put(kinds::INCIDENT, "inc-g", &other_src, Expect::Any)
+        .await?;
+    h.open(&other).await?;
+    crate::harness::wait_one(&h).await?;
     Ok(())
 }
