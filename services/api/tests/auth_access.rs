@@ -179,17 +179,7 @@ async fn an_explicit_deny_beats_an_allow(kind: Kind) -> anyhow::Result<()> {
     s.post(NO_DELETE_A, "/deleteResponsePlan", json!({ "arn": plan }))
         .await
         .err(403, "AccessDeniedException");
-    let alice = s
-        .contacts(
-            NO_DELETE_A,
-            "CreateContact",
-            json!({ "Alias": "alice", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
-        )
-        .await
-        .ok()["ContactArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alice = s.contact(NO_DELETE_A, "alice").await;
     s.contacts(NO_DELETE_A, "DeleteContact", json!({ "ContactId": alice }))
         .await
         .err(403, "AccessDeniedException");

@@ -40,17 +40,7 @@ async fn every_call_lands_in_the_audit_stream_without_secrets(kind: Kind) -> any
     s.post(RESOLVER_A, "/deleteResponsePlan", json!({ "arn": plan }))
         .await
         .err(403, "AccessDeniedException");
-    let alice = s
-        .contacts(
-            ADMIN_A,
-            "CreateContact",
-            json!({ "Alias": "alice", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
-        )
-        .await
-        .ok()["ContactArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alice = s.contact(ADMIN_A, "alice").await;
     s.contacts(
         ADMIN_A,
         "CreateContactChannel",

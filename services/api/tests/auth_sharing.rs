@@ -145,28 +145,8 @@ async fn listings_mix_in_what_is_shared_until_it_is_not(kind: Kind) -> anyhow::R
         .err(404, "ResourceNotFoundException");
 
     // Contacts: the same mix in ListContacts, filters included.
-    let alice = s
-        .contacts(
-            ADMIN_A,
-            "CreateContact",
-            json!({ "Alias": "alice", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
-        )
-        .await
-        .ok()["ContactArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bob = s
-        .contacts(
-            ADMIN_B,
-            "CreateContact",
-            json!({ "Alias": "bob", "Type": "PERSONAL", "Plan": { "Stages": [] } }),
-        )
-        .await
-        .ok()["ContactArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alice = s.contact(ADMIN_A, "alice").await;
+    let bob = s.contact(ADMIN_B, "bob").await;
     assert_eq!(
         contacts_listed(&s, ADMIN_B).await,
         std::slice::from_ref(&bob)

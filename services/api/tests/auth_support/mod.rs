@@ -334,6 +334,16 @@ impl Server {
             .to_string()
     }
 
+    /// Creates a personal contact `alias` (no stages yet) as `key`; its ARN.
+    pub async fn contact(&self, key: TestKey, alias: &str) -> String {
+        let body =
+            serde_json::json!({ "Alias": alias, "Type": "PERSONAL", "Plan": { "Stages": [] } });
+        self.contacts(key, "CreateContact", body).await.ok()["ContactArn"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// Starts an incident of `plan` as `key`; its ARN.
     pub async fn start_incident(&self, key: TestKey, plan: &str, token: &str) -> String {
         let body = serde_json::json!({ "responsePlanArn": plan, "clientToken": token });
