@@ -290,6 +290,20 @@ impl Store {
         dispatch!(self, s => s.append_timeline(account, incident_id, entry).await)
     }
 
+    /// Appends several entries to one timeline in one call, each as [`Store::append_timeline`]
+    /// would (an id already there changes nothing); returns how many were new.
+    pub async fn append_timeline_batch(
+        &self,
+        account: &str,
+        incident_id: &str,
+        entries: &[TimelineEntry],
+    ) -> Result<usize, StoreError> {
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self, s => s.append_timeline_batch(account, incident_id, entries).await)
+    }
+
     /// The timeline of an incident, ordered by time then id.
     pub async fn timeline(
         &self,

@@ -106,6 +106,19 @@ impl MemoryStore {
         Ok(self.lock().append(account, incident_id, entry))
     }
 
+    pub(crate) async fn append_timeline_batch(
+        &self,
+        account: &str,
+        incident_id: &str,
+        entries: &[TimelineEntry],
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        Ok(entries
+            .iter()
+            .filter(|e| state.append(account, incident_id, e))
+            .count())
+    }
+
     pub(crate) async fn timeline(
         &self,
         account: &str,

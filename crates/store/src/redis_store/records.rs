@@ -166,6 +166,21 @@ impl RedisStore {
         self.run(&invocation).await
     }
 
+    pub(crate) async fn append_timeline_batch(
+        &self,
+        account: &str,
+        incident_id: &str,
+        entries: &[TimelineEntry],
+    ) -> Result<usize, StoreError> {
+        let (zset, bodies) = self.keys.timeline(account, incident_id);
+        let mut invocation = scripts::APPEND_BATCH.prepare_invoke();
+        invocation.key(zset).key(bodies);
+        for e in entries {
+            invocation.arg(&e.id).arg(e.time_ms).arg(&e.data);
+        }
+        self.run(&invocation).await
+    }
+
     pub(crate) async fn timeline(
         &self,
         account: &str,

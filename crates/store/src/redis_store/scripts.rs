@@ -38,6 +38,10 @@ script!(
     APPEND = "append.lua"
 );
 script!(
+    /// Idempotent timeline appends, several at once.
+    APPEND_BATCH = "append_batch.lua"
+);
+script!(
     /// Ordered timeline read.
     TIMELINE = "timeline.lua"
 );

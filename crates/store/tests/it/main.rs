@@ -47,6 +47,7 @@ suite!(
     records::fenced_put_after_release,
     records::fenced_put_after_expiry,
     timeline::timeline_is_idempotent_and_ordered,
+    timeline::batch_appends_are_idempotent_like_single_ones,
     incidents::create_merge_and_replay,
     incidents::no_dedupe_creates_distinct_incidents,
     incidents::resolve_frees_the_dedupe_string,
