@@ -7,12 +7,14 @@
 //!   cancelled.
 //!
 //! Each replica also polls the `runbook` timer set ([`poll`]) and drives the executions whose
-//! timer is due ([`drive`]): steps, retries, sleeps, time limits, and the signals people send
-//! through the API ([`router`]: resume a pause, approve, cancel). The interpreter is pure
-//! ([`core`]); this crate persists its decisions and carries out their effects: scripts in
-//! subprocesses ([`script`]), `tocsin:http` calls ([`http`]), the `ssm-incidents` reads
-//! ([`awsapi`]), child executions ([`start`]), timeline events.
+//! timer is due ([`drive`]; the attempts of external steps in `attempt`): steps, retries,
+//! sleeps, time limits, and the signals people send through the API ([`router`]: resume a
+//! pause, approve, cancel). The interpreter is pure ([`core`]); this crate persists its
+//! decisions and carries out their effects: scripts in subprocesses ([`script`]), `tocsin:http`
+//! calls ([`http`]), the `ssm-incidents` reads ([`awsapi`]), child executions ([`start`]),
+//! timeline events.
 
+mod attempt;
 pub mod awsapi;
 pub mod config;
 pub mod core;

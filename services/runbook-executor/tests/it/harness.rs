@@ -77,13 +77,26 @@ impl H {
     }
 
     pub fn start(&self) -> Executor {
+        self.start_with(Self::config())
+    }
+
+    pub fn start_with(&self, config: RunbookConfig) -> Executor {
         let token = CancellationToken::new();
         let task = tokio::spawn(tocsin_runbook::run_with(
             self.ctx.clone(),
-            Self::config(),
+            config,
             token.clone(),
         ));
         Executor { task, token }
+    }
+
+    /// Waits until the `runbook` timer set is empty: every execution ended and its timer gone.
+    pub async fn no_timers_left(&self) -> anyhow::Result<()> {
+        wait_until("no runbook timer left", DEADLINE, || async {
+            let n = self.ctx.store.timer_count(tocsin_runbook::TIMER_SET).await;
+            matches!(n, Ok(0)).then_some(())
+        })
+        .await
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {

@@ -22,3 +22,4 @@ mod crash;
 mod failures;
 mod harness;
 mod lifecycle;
+mod passes;
