@@ -143,9 +143,14 @@ pub struct RunbookStepExecution {
     pub description: Option<String>,
     /// State.
     pub step_status: RunbookStatus,
-    /// Attempt number (1-based; 0 before the first).
+    /// Attempt number (1-based; 0 before the first), counted over every visit of the step,
+    /// so an attempt's key and result are never mistaken for an earlier visit's.
     #[serde(default)]
     pub attempt: u32,
+    /// Attempts of earlier visits (a step re-entered through a branch loop): this visit's
+    /// attempt is `attempt - attempts_before`, which `maxAttempts` bounds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts_before: u32,
     /// When the current attempt (or wait) started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_start_time: Option<DateTime<Utc>>,
@@ -238,4 +243,8 @@ pub struct RunbookExecution {
     /// Timeline events decided but not yet appended (carried out, then cleared).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outbox: Vec<TimelineEvent>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -371,3 +371,73 @@ fn shipped_documents_are_valid() {
         parse(text).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+const POLL_UNTIL_HEALTHY: &str = r#"
+schemaVersion: '0.3'
+mainSteps:
+  - name: Check
+    action: tocsin:http
+    maxAttempts: 2
+    inputs: {Url: 'http://127.0.0.1/health', Method: GET}
+    outputs:
+      - {Name: Healthy, Selector: $.Payload.healthy, Type: Boolean}
+  - name: Decide
+    action: aws:branch
+    inputs:
+      Choices:
+        - {NextStep: Done, Variable: '{{ Check.Healthy }}', BooleanEquals: true}
+      Default: Wait
+  - name: Wait
+    action: aws:sleep
+    nextStep: Check
+    inputs: {Duration: PT10S}
+  - name: Done
+    action: aws:sleep
+    isEnd: true
+    inputs: {Duration: PT0S}
+"#;
+
+#[test]
+fn a_step_entered_again_through_a_loop_runs_again_with_keys_of_its_own() {
+    let mut r = Run::new(POLL_UNTIL_HEALTHY, &[]);
+    let unhealthy = || StepOutcome::Ok(json!({"Payload": {"healthy": false}}));
+    // First visit: attempt 1 fails, attempt 2 answers "unhealthy": the loop goes round.
+    let (_, a1, k1) = Run::run_effect(&r.go(Input::Tick)).unwrap();
+    r.go(Input::StepResult {
+        step: "Check".into(),
+        attempt: a1,
+        outcome: StepOutcome::Failed("503".into()),
+    });
+    let (_, a2, k2) = Run::run_effect(&r.go(Input::Tick)).unwrap();
+    r.go(Input::StepResult {
+        step: "Check".into(),
+        attempt: a2,
+        outcome: unhealthy(),
+    });
+    assert_eq!(r.step("Wait"), S::InProgress, "sleeping");
+    r.now += Duration::seconds(10);
+    // Second visit: a new run, with a key no earlier attempt had, and its own maxAttempts.
+    let (_, a3, k3) = Run::run_effect(&r.go(Input::Tick)).expect("Check runs again");
+    assert_eq!(a3, 3);
+    assert!(k3 != k1 && k3 != k2, "{k1} {k2} {k3}");
+    // A late result of the first visit changes nothing.
+    r.go(Input::StepResult {
+        step: "Check".into(),
+        attempt: a2,
+        outcome: StepOutcome::Ok(json!({"Payload": {"healthy": true}})),
+    });
+    assert_eq!(r.step("Check"), S::InProgress);
+    r.go(Input::StepResult {
+        step: "Check".into(),
+        attempt: a3,
+        outcome: StepOutcome::Failed("503".into()),
+    });
+    let (_, a4, _) = Run::run_effect(&r.go(Input::Tick)).expect("this visit's attempt 2");
+    r.go(Input::StepResult {
+        step: "Check".into(),
+        attempt: a4,
+        outcome: StepOutcome::Ok(json!({"Payload": {"healthy": true}})),
+    });
+    assert_eq!(r.status(), S::Success);
+    assert_eq!(r.step("Done"), S::Success);
+}

@@ -208,8 +208,9 @@ impl M<'_> {
         let step = &doc.main_steps[i];
         let s = &mut self.e.step_executions[i];
         s.failure_message = Some(why.clone());
-        if step.action.is_external() && s.attempt < step.max_attempts {
-            let note = format!("attempt {} {}: {why}; retrying", s.attempt, status.as_str());
+        let this_visit = s.attempt - s.attempts_before;
+        if step.action.is_external() && this_visit < step.max_attempts {
+            let note = format!("attempt {this_visit} {}: {why}; retrying", status.as_str());
             self.timeline_step(i, Some(note));
             return self.start_attempt(i, step.action);
         }

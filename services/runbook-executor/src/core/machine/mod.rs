@@ -140,6 +140,7 @@ pub fn new_execution(
                 description: s.description.clone(),
                 step_status: S::Pending,
                 attempt: 0,
+                attempts_before: 0,
                 execution_start_time: None,
                 execution_end_time: None,
                 deadline: None,
@@ -251,7 +252,7 @@ impl M<'_> {
         v
     }
 
-    /// Starts step `i` (a fresh visit: attempt 1).
+    /// Starts step `i` (a fresh visit: its attempt 1, numbered on from the earlier visits').
     fn enter(&mut self, i: usize) {
         let doc = self.doc;
         self.internal += 1;
@@ -266,7 +267,7 @@ impl M<'_> {
         };
         self.e.current_step_index = Some(i);
         let s = &mut self.e.step_executions[i];
-        s.attempt = 0;
+        s.attempts_before = s.attempt;
         s.outputs.clear();
         s.response = None;
         s.failure_message = None;

@@ -48,7 +48,7 @@ impl M<'_> {
             "stepName": s.step_name,
             "action": s.action,
             "stepStatus": s.step_status.as_str(),
-            "attempt": s.attempt,
+            "attempt": s.attempt - s.attempts_before,
             "message": note.or_else(|| s.failure_message.clone()),
         });
         self.push_event(data, runbook_timeline_types::STEP);
