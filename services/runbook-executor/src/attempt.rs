@@ -132,6 +132,12 @@ impl Engine {
                     "idempotencyKey": key,
                     "incidentRecordArn": exec.incident_record_arn,
                 });
+                // Wait for a turn (the semaphore is never closed); the wait counts against the
+                // step's timeout, as the attempt's deadline is already set.
+                let _turn = self.scripts.acquire().await;
+                let timeout = timeout
+                    .saturating_sub(started.elapsed())
+                    .max(Duration::from_secs(1));
                 script::run(
                     &self.config,
                     ScriptRun {

@@ -5,7 +5,8 @@
 //! | `TOCSIN_RUNBOOK_HTTP_ALLOWLIST` | none | hosts `tocsin:http` may call (`host` or `host:port`, comma-separated; `*` any) |
 //! | `TOCSIN_RUNBOOK_SCRIPT_MEMORY_MB` | `512` | address-space limit of a script process |
 //! | `TOCSIN_RUNBOOK_PYTHON` | `python3` on the PATH | the Python 3 interpreter of `aws:executeScript` |
-//! | `TOCSIN_RUNBOOK_CONCURRENCY` | `256` | executions driven at once by one replica |
+//! | `TOCSIN_RUNBOOK_CONCURRENCY` | `1024` | executions driven at once by one replica (a pass holds its slot while its HTTP step or script runs) |
+//! | `TOCSIN_RUNBOOK_SCRIPT_CONCURRENCY` | `16` | script processes one replica runs at once (others wait their turn, within their step's timeout) |
 
 use std::time::Duration;
 
@@ -28,8 +29,13 @@ pub struct RunbookConfig {
     pub script_memory_bytes: u64,
     /// Python interpreter (an absolute path, so scripts run with an empty environment).
     pub python: String,
-    /// Executions driven at once.
+    /// Executions driven at once. A pass keeps its slot while an HTTP step or a script runs,
+    /// so this bounds the steps in flight, not CPU: 1,000 executions in one-second HTTP steps
+    /// need about 1,100 (loadtests/results/2026-11-23-runbooks-2.md).
     pub concurrency: usize,
+    /// Script processes run at once: each is a Python or shell process with up to
+    /// `script_memory_bytes`, so they are bounded apart from the (mostly waiting) executions.
+    pub script_concurrency: usize,
     /// How often a replica polls the timers.
     pub tick: Duration,
 }
@@ -40,7 +46,8 @@ impl Default for RunbookConfig {
             http_allowlist: Vec::new(),
             script_memory_bytes: 512 << 20,
             python: resolve_python("python3"),
-            concurrency: 256,
+            concurrency: 1024,
+            script_concurrency: 16,
             tick: Duration::from_millis(100),
         }
     }
@@ -93,6 +100,16 @@ impl RunbookConfig {
                     .ok_or(ConfigError {
                         variable: "TOCSIN_RUNBOOK_CONCURRENCY",
                         message: format!("must be a whole number from 1 to 10000, got {v:?}"),
+                    })?;
+        }
+        if let Ok(v) = std::env::var("TOCSIN_RUNBOOK_SCRIPT_CONCURRENCY") {
+            c.script_concurrency =
+                v.parse()
+                    .ok()
+                    .filter(|n| (1..=1_024).contains(n))
+                    .ok_or(ConfigError {
+                        variable: "TOCSIN_RUNBOOK_SCRIPT_CONCURRENCY",
+                        message: format!("must be a whole number from 1 to 1024, got {v:?}"),
                     })?;
         }
         Ok(c)

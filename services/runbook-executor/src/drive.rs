@@ -100,6 +100,8 @@ pub struct Engine {
     pub(crate) due_now: Arc<Notify>,
     /// Where the timer poller reports its passes, if anyone listens.
     pub(crate) reports: Option<mpsc::UnboundedSender<PassReport>>,
+    /// Turns of the script processes (`script_concurrency`).
+    pub(crate) scripts: Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
@@ -107,6 +109,9 @@ impl Engine {
     pub fn new(ctx: Context, config: RunbookConfig) -> Self {
         Self {
             ctx,
+            scripts: Arc::new(tokio::sync::Semaphore::new(
+                config.script_concurrency.max(1),
+            )),
             config: Arc::new(config),
             http: http::client(),
             due_now: Arc::new(Notify::new()),

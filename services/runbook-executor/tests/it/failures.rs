@@ -9,6 +9,7 @@ use tocsin_testkit::{Kind, Receiver};
 use crate::harness::{H, shape};
 
 on_both_backends!(
+    scripts_take_turns_within_the_script_concurrency,
     a_script_past_its_time_limit_is_killed_and_the_step_times_out,
     a_non_zero_exit_fails_the_step_with_its_stderr,
     an_http_500_is_retried_with_a_new_key_per_attempt,
@@ -146,5 +147,32 @@ async fn shell_scripts_get_only_their_inputs(kind: Kind) -> anyhow::Result<()> {
         e.step_executions[0].response.as_ref().unwrap()["Payload"]["path"],
         json!("/usr/local/bin:/usr/bin:/bin")
     );
+    Ok(())
+}
+
+async fn scripts_take_turns_within_the_script_concurrency(kind: Kind) -> anyhow::Result<()> {
+    let h = H::new(kind).await?;
+    let _executor = h.start_with(tocsin_runbook::RunbookConfig {
+        script_concurrency: 1,
+        ..H::config()
+    });
+    // Each script holds a directory (mkdir is atomic) for a moment: two at once would fail.
+    let doc = "schemaVersion: '0.3'\nparameters:\n  Lock: {type: String}\nmainSteps:\n  - name: Hold\n    action: aws:executeScript\n    inputs:\n      Runtime: sh\n      Script: 'mkdir \"$INPUT_LOCK\" || exit 9; sleep 0.3; rmdir \"$INPUT_LOCK\"'\n      InputPayload: {lock: '{{ Lock }}'}\n";
+    h.register("Hold", doc).await?;
+    let dir = tempfile::tempdir()?;
+    let lock = dir.path().join("held").display().to_string();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(h.start_doc("Hold", json!({"Lock": lock}), None).await?);
+    }
+    for id in ids {
+        let e = h.ended(&id).await?;
+        assert_eq!(
+            shape(&e),
+            (S::Success, vec![("Hold".into(), S::Success)]),
+            "{:?}",
+            e.failure_message
+        );
+    }
     Ok(())
 }
