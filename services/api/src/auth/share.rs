@@ -14,6 +14,7 @@
 //! it and keeps only what the policies grant the caller now, so an entry left behind by a
 //! crash between the two writes shares nothing.
 
+use futures_util::future::try_join_all;
 use serde_json::Value;
 use tocsin_proto::arn::Arn;
 use tocsin_runtime::Records;
@@ -152,24 +153,32 @@ pub async fn shared_with(
         Listing::Plans => "shared-response-plans",
         Listing::Contacts => "shared-contacts",
     };
-    let mut out = Vec::new();
-    for (_, v) in store.list(INDEX_ACCOUNT, kind).await? {
-        let Some(arn) = serde_json::from_str::<Value>(&v.data)
-            .ok()
-            .and_then(|d| d["arn"].as_str().map(str::to_string))
-        else {
-            continue;
-        };
-        let Some(h) = holder(&arn).filter(|h| h.account() != who.account) else {
-            continue;
-        };
-        let policies = policies_of(&Records::new(store.clone(), h.account()), &h).await?;
-        let resources = [arn.clone()];
-        if decide(&policies, h.view_action(), &resources, who) == Shared::Allowed {
-            out.push((h, arn));
-        }
-    }
-    Ok(out)
+    let candidates: Vec<(Holder, String)> = store
+        .list(INDEX_ACCOUNT, kind)
+        .await?
+        .into_iter()
+        .filter_map(|(_, v)| {
+            let arn = serde_json::from_str::<Value>(&v.data).ok()?["arn"]
+                .as_str()?
+                .to_string();
+            let h = holder(&arn).filter(|h| h.account() != who.account)?;
+            Some((h, arn))
+        })
+        .collect();
+    // The policies of every candidate at once: one round trip's latency, not one per resource.
+    let policies = try_join_all(candidates.iter().map(|(h, _)| async move {
+        policies_of(&Records::new(store.clone(), h.account()), h).await
+    }))
+    .await?;
+    Ok(candidates
+        .into_iter()
+        .zip(policies)
+        .filter(|((h, arn), policies)| {
+            let resources = [arn.clone()];
+            decide(policies, h.view_action(), &resources, who) == Shared::Allowed
+        })
+        .map(|(c, _)| c)
+        .collect())
 }
 
 /// The holder of `arn`, when it names something shareable.
