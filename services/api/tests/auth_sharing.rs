@@ -38,6 +38,17 @@ async fn contacts_listed(s: &Server, key: TestKey) -> Vec<String> {
         .collect()
 }
 
+/// Puts `policy` on A's plan `plan` (as A's administrator); the answer (with its `policyId`).
+async fn share(s: &Server, plan: &str, policy: &str) -> serde_json::Value {
+    s.post(
+        ADMIN_A,
+        "/putResourcePolicy",
+        json!({ "resourceArn": plan, "policy": policy }),
+    )
+    .await
+    .ok()
+}
+
 /// A document sharing plan `name` of A (and its incidents) for use, with `principal` and
 /// `condition`.
 fn plan_policy(name: &str, principal: serde_json::Value, condition: serde_json::Value) -> String {
@@ -77,14 +88,7 @@ async fn listings_mix_in_what_is_shared_until_it_is_not(kind: Kind) -> anyhow::R
         std::slice::from_ref(&own_b)
     );
     let policy = plan_policy("payments", json!({ "AWS": B }), json!(null));
-    let put = s
-        .post(
-            ADMIN_A,
-            "/putResourcePolicy",
-            json!({ "resourceArn": shared, "policy": policy }),
-        )
-        .await
-        .ok();
+    let put = share(&s, &shared, &policy).await;
     // B sees its own plan and A's shared one mixed (A's account sorts first), not A's other.
     assert_eq!(
         plans_listed(&s, ADMIN_B).await,
@@ -127,13 +131,7 @@ async fn listings_mix_in_what_is_shared_until_it_is_not(kind: Kind) -> anyhow::R
     );
     // Shared again, then the plan deleted and created anew under its name: the new plan is
     // not shared (its predecessor's policies went with it).
-    s.post(
-        ADMIN_A,
-        "/putResourcePolicy",
-        json!({ "resourceArn": shared, "policy": policy }),
-    )
-    .await
-    .ok();
+    share(&s, &shared, &policy).await;
     assert_eq!(plans_listed(&s, ADMIN_B).await.len(), 2);
     s.post(ADMIN_A, "/deleteResponsePlan", json!({ "arn": shared }))
         .await
@@ -189,13 +187,7 @@ async fn an_organisation_or_a_unit_can_be_shared_with(kind: Kind) -> anyhow::Res
         json!("*"),
         json!({ "StringEquals": { "aws:PrincipalOrgID": ORG } }),
     );
-    s.post(
-        ADMIN_A,
-        "/putResourcePolicy",
-        json!({ "resourceArn": whole, "policy": policy }),
-    )
-    .await
-    .ok();
+    share(&s, &whole, &policy).await;
     s.get(ADMIN_B, "/getResponsePlan", &[("arn", &whole)])
         .await
         .ok();
@@ -225,13 +217,7 @@ async fn an_organisation_or_a_unit_can_be_shared_with(kind: Kind) -> anyhow::Res
         json!("*"),
         json!({ "ForAnyValue:StringLike": { "aws:PrincipalOrgPaths": [format!("{B_UNIT}*")] } }),
     );
-    s.post(
-        ADMIN_A,
-        "/putResourcePolicy",
-        json!({ "resourceArn": unit, "policy": policy }),
-    )
-    .await
-    .ok();
+    share(&s, &unit, &policy).await;
     s.get(ADMIN_B, "/getResponsePlan", &[("arn", &unit)])
         .await
         .ok();
@@ -242,13 +228,7 @@ async fn an_organisation_or_a_unit_can_be_shared_with(kind: Kind) -> anyhow::Res
         json!({ "ForAnyValue:StringLike": {
             "aws:PrincipalOrgPaths": [format!("{ORG}/r-ab12/ou-ab12-22222222/*")] } }),
     );
-    s.post(
-        ADMIN_A,
-        "/putResourcePolicy",
-        json!({ "resourceArn": sibling, "policy": policy }),
-    )
-    .await
-    .ok();
+    share(&s, &sibling, &policy).await;
     s.get(ADMIN_B, "/getResponsePlan", &[("arn", &sibling)])
         .await
         .err(404, "ResourceNotFoundException");
@@ -289,13 +269,7 @@ async fn a_shared_response_plan_is_usable_not_editable(kind: Kind) -> anyhow::Re
             ]
         }]
     });
-    s.post(
-        ADMIN_A,
-        "/putResourcePolicy",
-        json!({ "resourceArn": plan, "policy": policy.to_string() }),
-    )
-    .await
-    .ok();
+    share(&s, &plan, &policy.to_string()).await;
 
     // B uses it: reads the plan, starts an incident (in the owner's account), follows it.
     let got = s
