@@ -27,3 +27,38 @@ pub use private::{PrivateRabbit, PrivateRedis, private_settings};
 pub use receiver::{Received, Receiver};
 pub use smtp::{Mail, SmtpSink};
 pub use wait::wait_until;
+
+/// What a test body ends with: nothing (it asserts as it goes), or a result that must be `Ok`.
+pub trait TestOutcome {
+    /// Panics on an error.
+    fn check(self);
+}
+
+impl TestOutcome for () {
+    fn check(self) {}
+}
+
+impl<E: std::fmt::Debug> TestOutcome for Result<(), E> {
+    fn check(self) {
+        if let Err(e) = self {
+            panic!("{e:?}");
+        }
+    }
+}
+
+/// Runs each named `async fn(Kind)` of the calling module (returning nothing or a
+/// `Result<(), _>`) twice: on the embedded backends (`memory::<name>`) and on real RabbitMQ and
+/// Redis (`real::<name>`), so every behaviour suite is the same suite on both.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { $crate::TestOutcome::check(super::$name($crate::Kind::Memory).await) })*
+        }
+        mod real {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { $crate::TestOutcome::check(super::$name($crate::Kind::Real).await) })*
+        }
+    };
+}

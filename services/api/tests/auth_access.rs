@@ -3,6 +3,8 @@
 
 mod auth_support;
 
+use tocsin_testkit::on_both_backends;
+
 use serde_json::json;
 use tocsin_testkit::Kind;
 

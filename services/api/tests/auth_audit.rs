@@ -4,6 +4,8 @@
 
 mod auth_support;
 
+use tocsin_testkit::on_both_backends;
+
 use serde_json::{Value, json};
 use tocsin_api::audit::query::{Query, query};
 use tocsin_testkit::Kind;

@@ -4,6 +4,8 @@
 
 mod auth_support;
 
+use tocsin_testkit::on_both_backends;
+
 use std::sync::Arc;
 
 use axum::body::to_bytes;

@@ -20,21 +20,6 @@ use tocsin_runtime::config::AwsCredential;
 use tocsin_testkit::{Kind, ManualClock, TestBackends};
 use tokio_util::sync::CancellationToken;
 
-/// Runs `async fn name(kind: Kind) -> anyhow::Result<()>` on both backends.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
-
 /// Account A (the settings' default account).
 pub const A: &str = "123456789012";
 /// Account B.

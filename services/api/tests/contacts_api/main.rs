@@ -25,23 +25,9 @@ use tocsin_proto::messages::NotifyCommand;
 use tocsin_proto::routing::QUEUE_NOTIFIER;
 use tocsin_runtime::Context;
 use tocsin_runtime::config::AwsCredential;
+pub(crate) use tocsin_testkit::on_both_backends;
 use tocsin_testkit::{Kind, ManualClock, TestBackends, wait_until};
 use tokio_util::sync::CancellationToken;
-
-/// Runs `async fn name(kind: Kind) -> anyhow::Result<()>` on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
-pub(crate) use on_both_backends;
 
 /// Key of [`ACCOUNT`].
 pub const KEY_ID: &str = "AKIDCONTACTSTEST0001";

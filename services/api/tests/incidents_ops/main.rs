@@ -31,21 +31,7 @@ use tocsin_testkit::{Kind, ManualClock, TestBackends};
 pub use answer::Answer;
 use signer::Signer;
 pub use signer::encode;
-
-/// Runs each named `async fn(Kind)` on the embedded backends and on real RabbitMQ and Redis.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await })*
-        }
-    };
-}
-pub(crate) use on_both_backends;
+pub(crate) use tocsin_testkit::on_both_backends;
 
 /// Account of the first key.
 pub const ACCOUNT: &str = "123456789012";

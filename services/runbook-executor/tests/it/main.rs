@@ -4,19 +4,8 @@
 //! poller, steps against real peers on loopback (HTTP receivers, `python3` and `sh`
 //! subprocesses), time moved by a manual clock.
 
-/// Runs each named `async fn(Kind) -> anyhow::Result<()>` of the calling module on both backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
+#[macro_use]
+extern crate tocsin_testkit;
 
 mod crash;
 mod failures;

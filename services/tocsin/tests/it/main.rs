@@ -2,20 +2,8 @@
 //! real RabbitMQ and Redis (a fresh vhost and key namespace per test); `binaries` runs the real
 //! binaries as separate processes.
 
-/// Runs each named `async fn(Kind) -> anyhow::Result<()>` of the calling module twice: on the
-/// embedded backends (`memory::<name>`) and on real RabbitMQ and Redis (`real::<name>`).
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Memory).await.unwrap() })*
-        }
-        mod real {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(tocsin_testkit::Kind::Real).await.unwrap() })*
-        }
-    };
-}
+#[macro_use]
+extern crate tocsin_testkit;
 
 mod alertmanager;
 mod audit;
