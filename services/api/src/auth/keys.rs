@@ -127,6 +127,10 @@ impl Keys {
         settings: &Settings,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, KeysError> {
+        let (file_keys, orgs) = match &settings.keys_file {
+            Some(path) => read_file(path, env)?,
+            None => Default::default(),
+        };
         let mut keys = Keys::default();
         for c in &settings.aws_credentials {
             keys.by_id.insert(
@@ -136,19 +140,11 @@ impl Keys {
                     secret: c.secret_access_key.clone(),
                     account: c.account_id.clone(),
                     policies: vec![builtin::administrator()],
-                    org: None,
+                    org: orgs.get(&c.account_id).cloned(),
                 }),
             );
         }
         if let Some(path) = &settings.keys_file {
-            let (file_keys, orgs) = read_file(path, env)?;
-            for key in keys.by_id.values_mut() {
-                if let Some(org) = orgs.get(&key.account)
-                    && let Some(k) = Arc::get_mut(key)
-                {
-                    k.org = Some(org.clone());
-                }
-            }
             for key in file_keys {
                 if keys.by_id.contains_key(&key.access_key_id) {
                     return Err(KeysError::Entry {
